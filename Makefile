@@ -1,0 +1,51 @@
+# classmesh — see README.md.
+#   make demo    build everything and run one node with the demo course
+#   make test    install missing test tools, then run every test
+#   make bench   benchmarks against nginx (B1), ffmpeg (B2) and cold fills (B3)
+#   make fuzz    run every fuzzer for FUZZTIME each
+
+GO        ?= go
+BIN       := bin/classmesh
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+HTTP      ?= 127.0.0.1:8080
+DEMO_DATA ?= .cache/demo-data
+FUZZTIME  ?= 20s
+GOTESTFLAGS ?= -count=1 -timeout 25m
+
+.PHONY: all build player demo test test-deps bench fuzz vet clean
+
+all: build
+
+player/node_modules/.package-lock.json: player/package.json player/package-lock.json
+	cd player && npm ci --no-audit --no-fund
+	@touch $@
+
+player: player/node_modules/.package-lock.json
+	cd player && npm run --silent build
+
+build: player
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/classmesh
+
+demo: build
+	@test -f testdata/media/demo/asset.json || bash scripts/make-demo-media.sh
+	@echo "Starting classmesh with the demo course; open the URL below (Ctrl-C to stop)."
+	./$(BIN) serve --demo --http $(HTTP) --data $(DEMO_DATA)
+
+test-deps:
+	bash scripts/install-test-deps.sh
+
+test: test-deps player
+	$(GO) vet ./...
+	$(GO) test $(GOTESTFLAGS) ./...
+
+bench: build
+	bash scripts/bench.sh
+
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin .cache player/dist/assets test-artifacts

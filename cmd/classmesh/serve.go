@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/classmesh/classmesh/node"
+)
+
+// serveFlags binds the serve flags to a node.Config. Every flag can also be
+// given as CLASSMESH_<NAME> (dashes as underscores) or in a JSON config file
+// (--config) with the flag names as keys; flags win over the environment,
+// which wins over the file.
+func serveFlags(fs *flag.FlagSet, cfg *node.Config, logLevel, logFormat, configFile *string) {
+	fs.StringVar(configFile, "config", "", "JSON config file; keys are flag names (e.g. {\"http\": \":8080\"})")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (cache, index); empty = a temporary directory")
+	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listen address for learners and the API")
+	fs.StringVar(&cfg.MediaDir, "media", cfg.MediaDir, "local media library to serve as origin (subdirectory = asset)")
+	fs.StringVar(&cfg.OriginURL, "origin-url", cfg.OriginURL, "media library on an HTTP server that honours Range requests")
+	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "serve the demo course shipped in testdata/media")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "TLS certificate (PEM); with --tls-key enables HTTPS, HTTP/2 and HTTP/3")
+	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "TLS private key (PEM)")
+	fs.DurationVar(&cfg.SegmentTarget, "segment-target", cfg.SegmentTarget, "target segment duration (segments are cut on keyframes)")
+	fs.Int64Var(&cfg.MemoryCacheBytes, "cache-memory", cfg.MemoryCacheBytes, "memory cache budget in bytes (negative = off)")
+	fs.Int64Var(&cfg.DiskCacheBytes, "cache-disk", cfg.DiskCacheBytes, "disk cache budget in bytes (negative = off)")
+	fs.DurationVar(&cfg.OriginTimeout, "origin-timeout", cfg.OriginTimeout, "time limit for packaging one segment from the origin")
+	fs.DurationVar(&cfg.RescanInterval, "rescan", cfg.RescanInterval, "how often to look for new or changed media (negative = never)")
+	fs.StringVar(logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(logFormat, "log-format", "text", "log format: text or json")
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	cfg := node.DefaultConfig()
+	var logLevel, logFormat, configFile string
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serveFlags(fs, &cfg, &logLevel, &logFormat, &configFile)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: classmesh serve [flags]\n\nRuns a classmesh node. Every flag can also be set as CLASSMESH_<FLAG> (e.g. CLASSMESH_MEDIA=/srv/lectures) or in the --config file.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "classmesh serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := applyFileAndEnv(fs, configFile); err != nil {
+		fmt.Fprintf(stderr, "classmesh serve: %v\n", err)
+		return 2
+	}
+	logger, err := newLogger(stderr, logLevel, logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "classmesh serve: %v\n", err)
+		return 2
+	}
+	cfg.Logger = logger
+	return runNode(cfg, stdout, logger)
+}
+
+func runNode(cfg node.Config, stdout io.Writer, logger *slog.Logger) int {
+	n, err := node.New(cfg)
+	if err != nil {
+		logger.Error("cannot build node", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := n.Start(ctx); err != nil {
+		logger.Error("cannot start node", "err", err)
+		n.Close()
+		return 1
+	}
+	fmt.Fprintf(stdout, "classmesh is serving at %s/\n", n.URL())
+	for _, a := range n.Library().Assets() {
+		fmt.Fprintf(stdout, "  %-12s %-7s %s/watch/%s\n", a.ID, a.Status, n.URL(), a.ID)
+	}
+	<-ctx.Done()
+	logger.Info("shutting down")
+	done := make(chan error, 1)
+	go func() { done <- n.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			logger.Error("shutdown", "err", err)
+			return 1
+		}
+	case <-time.After(30 * time.Second):
+		logger.Error("shutdown took longer than 30s; exiting")
+		return 1
+	}
+	return 0
+}
+
+// applyFileAndEnv sets flags that were not given on the command line from
+// CLASSMESH_* variables and then from the config file.
+func applyFileAndEnv(fs *flag.FlagSet, configFile string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if configFile == "" {
+		configFile = os.Getenv("CLASSMESH_CONFIG")
+	}
+	fileValues := map[string]any{}
+	if configFile != "" {
+		b, err := os.ReadFile(configFile)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&fileValues); err != nil {
+			return fmt.Errorf("config %s: %w", configFile, err)
+		}
+		for k := range fileValues {
+			if fs.Lookup(k) == nil || k == "config" {
+				return fmt.Errorf("config %s: unknown key %q", configFile, k)
+			}
+		}
+	}
+	var firstErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || f.Name == "config" || firstErr != nil {
+			return
+		}
+		env := "CLASSMESH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				firstErr = fmt.Errorf("%s=%q: %w", env, v, err)
+			}
+			return
+		}
+		if v, ok := fileValues[f.Name]; ok {
+			if err := fs.Set(f.Name, fmt.Sprint(v)); err != nil {
+				firstErr = fmt.Errorf("config %s: %q: %w", configFile, f.Name, err)
+			}
+		}
+	})
+	return firstErr
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,178 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config configures a node. The zero value of every field has a documented
+// meaning; DefaultConfig fills in the defaults explicitly.
+type Config struct {
+	// DataDir holds the cache, the sample index and other node state.
+	// Empty means a temporary directory removed on Close (tests, demos).
+	DataDir string
+
+	// HTTPAddr is the address of the learner-facing HTTP server.
+	// Empty means ":8080". Use "127.0.0.1:0" in tests.
+	HTTPAddr string
+
+	// MediaDir is a local media library served as origin (see
+	// node/origin for the layout). Empty means none.
+	MediaDir string
+	// OriginURL is the same layout on an HTTP server that honours Range
+	// requests. Mutually exclusive with MediaDir.
+	OriginURL string
+	// Demo serves the demo course shipped in the repository
+	// (testdata/media). When MediaDir is empty, Demo sets it to the demo
+	// directory found by DemoDir.
+	Demo bool
+
+	// TLSCert and TLSKey are PEM files. When both are set the HTTP server
+	// speaks HTTPS with HTTP/2 and also serves HTTP/3 on the same port
+	// (UDP), advertised with Alt-Svc.
+	TLSCert string
+	TLSKey  string
+
+	// SegmentTarget is the target segment duration. Zero means 6 s.
+	SegmentTarget time.Duration
+
+	// MemoryCacheBytes is the memory tier's budget. Zero means 256 MiB;
+	// negative disables the memory tier.
+	MemoryCacheBytes int64
+	// DiskCacheBytes is the disk tier's budget. Zero means 10 GiB;
+	// negative disables the disk tier.
+	DiskCacheBytes int64
+
+	// OriginTimeout bounds one origin fill (packaging one segment).
+	// Zero means 20 s.
+	OriginTimeout time.Duration
+
+	// RescanInterval is how often the origin is listed again to pick up
+	// new, changed and removed assets. Zero means 1 minute; negative
+	// disables rescans.
+	RescanInterval time.Duration
+
+	// Logger receives structured logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a Config with every default spelled out.
+func DefaultConfig() Config {
+	return Config{
+		HTTPAddr:         ":8080",
+		SegmentTarget:    6 * time.Second,
+		MemoryCacheBytes: 256 << 20,
+		DiskCacheBytes:   10 << 30,
+		OriginTimeout:    20 * time.Second,
+		RescanInterval:   time.Minute,
+	}
+}
+
+// Errors returned by Validate.
+var ErrConfig = errors.New("node: invalid config")
+
+// withDefaults returns c with zero values replaced by defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = d.HTTPAddr
+	}
+	if c.SegmentTarget == 0 {
+		c.SegmentTarget = d.SegmentTarget
+	}
+	if c.MemoryCacheBytes == 0 {
+		c.MemoryCacheBytes = d.MemoryCacheBytes
+	}
+	if c.DiskCacheBytes == 0 {
+		c.DiskCacheBytes = d.DiskCacheBytes
+	}
+	if c.OriginTimeout == 0 {
+		c.OriginTimeout = d.OriginTimeout
+	}
+	if c.RescanInterval == 0 {
+		c.RescanInterval = d.RescanInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports the first problem with c, wrapping ErrConfig.
+func (c Config) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+	}
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			return bad("--http %q: %v", c.HTTPAddr, err)
+		}
+	}
+	if c.MediaDir != "" && c.OriginURL != "" {
+		return bad("--media and --origin-url are mutually exclusive")
+	}
+	if c.Demo && c.OriginURL != "" {
+		return bad("--demo and --origin-url are mutually exclusive")
+	}
+	if c.MediaDir != "" {
+		st, err := os.Stat(c.MediaDir)
+		if err != nil {
+			return bad("--media: %v", err)
+		}
+		if !st.IsDir() {
+			return bad("--media %q is not a directory", c.MediaDir)
+		}
+	}
+	if c.OriginURL != "" {
+		u, err := url.Parse(c.OriginURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("--origin-url %q: want an http:// or https:// URL", c.OriginURL)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return bad("--tls-cert and --tls-key must be given together")
+	}
+	if c.SegmentTarget < 0 || (c.SegmentTarget > 0 && c.SegmentTarget < time.Second) || c.SegmentTarget > time.Minute {
+		return bad("--segment-target %v: want between 1s and 1m", c.SegmentTarget)
+	}
+	if c.OriginTimeout < 0 {
+		return bad("--origin-timeout %v is negative", c.OriginTimeout)
+	}
+	return nil
+}
+
+// DemoDir finds the demo media library (testdata/media) by looking in the
+// working directory, next to the executable and in their parents.
+func DemoDir() (string, error) {
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	if env := os.Getenv("CLASSMESH_DEMO_DIR"); env != "" {
+		starts = append([]string{}, env)
+		if st, err := os.Stat(filepath.Join(env, "demo")); err == nil && st.IsDir() {
+			return env, nil
+		}
+	}
+	for _, s := range starts {
+		for dir := s; ; dir = filepath.Dir(dir) {
+			cand := filepath.Join(dir, "testdata", "media")
+			if st, err := os.Stat(filepath.Join(cand, "demo")); err == nil && st.IsDir() {
+				return cand, nil
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	return "", fmt.Errorf("node: demo media not found: run from the repository (testdata/media/demo) or set CLASSMESH_DEMO_DIR")
+}

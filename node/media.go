@@ -1,0 +1,230 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/classmesh/classmesh/cache"
+	"github.com/classmesh/classmesh/node/mp4"
+	"github.com/classmesh/classmesh/node/origin"
+	"github.com/classmesh/classmesh/node/vod"
+)
+
+const (
+	cacheImmutable = "public, max-age=31536000, immutable"
+	cachePlaylist  = "public, max-age=10"
+	maxSegmentNum  = 1_000_000
+)
+
+// idPattern is what asset and rendition ids look like. They are only ever
+// used as map keys, never as file names, but a clear 400 beats a lookup.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// lookup resolves the {asset} path value; it writes the error response and
+// returns nil when the asset cannot be served.
+func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
+	id := r.PathValue("asset")
+	if !idPattern.MatchString(id) {
+		httpError(w, http.StatusBadRequest, "bad asset id")
+		return nil
+	}
+	a, ok := n.library.Asset(id)
+	if !ok {
+		httpError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
+		return nil
+	}
+	if a.Status != vod.StatusReady {
+		httpError(w, http.StatusUnprocessableEntity, fmt.Sprintf("asset %q failed: %s", id, a.Reason))
+		return nil
+	}
+	return a
+}
+
+func (n *Node) handleMaster(w http.ResponseWriter, r *http.Request) {
+	a := n.lookup(w, r)
+	if a == nil {
+		return
+	}
+	servePlaylist(w, r, a.MasterPlaylist())
+}
+
+// handleRenditionFile serves media.m3u8, init.mp4 and seg-N.m4s.
+func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
+	a := n.lookup(w, r)
+	if a == nil {
+		return
+	}
+	rid := r.PathValue("rendition")
+	if !idPattern.MatchString(rid) {
+		httpError(w, http.StatusBadRequest, "bad rendition id")
+		return
+	}
+	rend, ok := a.Rendition(rid)
+	if !ok {
+		httpError(w, http.StatusNotFound, fmt.Sprintf("asset %q has no rendition %q", a.ID, rid))
+		return
+	}
+	file := r.PathValue("file")
+	switch {
+	case file == "media.m3u8":
+		servePlaylist(w, r, rend.MediaPlaylist())
+	case file == "init.mp4":
+		serveBytes(w, r, rend.Init(), contentType(rend), cacheImmutable)
+	case strings.HasPrefix(file, "seg-") && strings.HasSuffix(file, ".m4s"):
+		num, err := parseSegmentNumber(file)
+		if err != nil {
+			httpError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if num >= len(rend.Segments) {
+			httpError(w, http.StatusNotFound, fmt.Sprintf("rendition %q has %d segments, no segment %d", rid, len(rend.Segments), num))
+			return
+		}
+		n.serveSegment(w, r, a, rend, num)
+	default:
+		httpError(w, http.StatusNotFound, fmt.Sprintf("no file %q", file))
+	}
+}
+
+// parseSegmentNumber parses "seg-N.m4s" strictly: decimal digits, no sign,
+// no leading zeros, bounded.
+func parseSegmentNumber(file string) (int, error) {
+	digits := strings.TrimSuffix(strings.TrimPrefix(file, "seg-"), ".m4s")
+	if digits == "" || len(digits) > 7 || (len(digits) > 1 && digits[0] == '0') {
+		return 0, fmt.Errorf("bad segment name %q", file)
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("bad segment name %q", file)
+		}
+	}
+	num, err := strconv.Atoi(digits)
+	if err != nil || num >= maxSegmentNum {
+		return 0, fmt.Errorf("bad segment name %q", file)
+	}
+	return num, nil
+}
+
+func contentType(rend *vod.Rendition) string {
+	if rend.Kind == mp4.KindAudio {
+		return "audio/mp4"
+	}
+	return "video/mp4"
+}
+
+// serveSegment answers from the cache; a miss fills it by packaging the
+// segment once, and every concurrent request streams while it fills.
+func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, a *vod.Asset, rend *vod.Rendition, num int) {
+	size, err := rend.SegmentSize(num)
+	if err != nil {
+		httpError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	key := n.library.CacheKey(a, rend, fmt.Sprintf("seg-%d.m4s", num))
+	fill := func(ctx context.Context, fw io.Writer) error {
+		return n.library.WriteSegment(ctx, a, rend, num, fw)
+	}
+	e, err := n.cache.Get(r.Context(), key, size, fill)
+	if err != nil {
+		n.fillError(w, r, err)
+		return
+	}
+	defer e.Release()
+	h := w.Header()
+	h.Set("Content-Type", contentType(rend))
+	h.Set("Cache-Control", cacheImmutable)
+	h.Set("X-Cache", e.Tier())
+	if sum, ok := e.SHA256(); ok {
+		h.Set("ETag", etag(sum[:]))
+		http.ServeContent(w, r, "", time.Time{}, e.ReadSeeker())
+		return
+	}
+	n.streamFilling(w, r, e, size)
+}
+
+// streamFilling sends an entry that is still being filled. Range requests
+// wait for the body (segments are small); plain GETs stream as bytes arrive.
+func (n *Node) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.Entry, size int64) {
+	rd := e.NewReader(r.Context())
+	defer rd.Close()
+	if r.Header.Get("Range") != "" {
+		body, err := io.ReadAll(rd)
+		if err != nil {
+			n.fillError(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("ETag", etag(sha256Sum(body)))
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		return
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(flushWriter{w}, rd); err != nil {
+		if r.Context().Err() == nil {
+			n.logger.Warn("node: segment fill failed mid-stream", "path", r.URL.Path, "err", err)
+		}
+		// Headers are gone: abort the connection so the client sees a
+		// truncated body instead of a short, apparently complete one.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// flushWriter flushes after every write so learners get bytes as soon as
+// the packager produces them.
+type flushWriter struct{ w http.ResponseWriter }
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		_ = http.NewResponseController(f.w).Flush()
+	}
+	return n, err
+}
+
+// fillError maps a failed fill to a status: a failed asset is 422, an
+// origin timeout 504, any other origin problem 502.
+func (n *Node) fillError(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadGateway
+	switch {
+	case r.Context().Err() != nil:
+		return // the client went away
+	case errors.Is(err, vod.ErrAssetFailed):
+		code = http.StatusUnprocessableEntity
+	case errors.Is(err, vod.ErrNotFound), errors.Is(err, origin.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		code = http.StatusGatewayTimeout
+	}
+	n.logger.Warn("node: segment fill failed", "path", r.URL.Path, "status", code, "err", err)
+	httpError(w, code, err.Error())
+}
+
+// serveBytes serves a small immutable body with an ETag, Range and HEAD.
+func serveBytes(w http.ResponseWriter, r *http.Request, body []byte, ctype, cacheControl string) {
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", cacheControl)
+	h.Set("ETag", etag(sha256Sum(body)))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+func etag(sum []byte) string { return `"` + hex.EncodeToString(sum[:16]) + `"` }
+
+func sha256Sum(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}

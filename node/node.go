@@ -1,0 +1,316 @@
+// Package node is the composition root of a classmesh node: it builds every
+// part (origin, VOD library, cache, player, metrics) from one Config, starts
+// them in order, serves the learner-facing HTTP front door (HTTP/1.1, HTTP/2
+// and, with TLS, HTTP/3) and stops everything in reverse order on Close.
+//
+// A newcomer should be able to read a request from routes.go outwards: the
+// routes map URLs to handlers in media.go (playlists, init and media
+// segments) and api.go (JSON), which call the VOD library for packaging and
+// the cache for storage.
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/quic-go/quic-go/http3"
+
+	"github.com/classmesh/classmesh/cache"
+	"github.com/classmesh/classmesh/node/origin"
+	"github.com/classmesh/classmesh/node/vod"
+)
+
+// Node is one running classmesh node.
+type Node struct {
+	cfg    Config
+	logger *slog.Logger
+
+	registry *prometheus.Registry
+	metrics  *httpMetrics
+	origin   vod.Origin
+	library  *vod.Library
+	cache    *cache.Cache
+
+	listener net.Listener
+	server   *http.Server
+	h3       *http3.Server
+	udp      net.PacketConn
+
+	tmpDir  string
+	ready   atomic.Bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// New builds a node from cfg without starting it.
+func New(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	n := &Node{cfg: cfg, logger: cfg.Logger, registry: prometheus.NewRegistry()}
+	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.metrics = newHTTPMetrics(n.registry)
+	if err := n.build(); err != nil {
+		n.closeParts()
+		return nil, err
+	}
+	return n, nil
+}
+
+// build creates the parts in dependency order.
+func (n *Node) build() error {
+	cfg := n.cfg
+	if cfg.DataDir == "" {
+		dir, err := os.MkdirTemp("", "classmesh-")
+		if err != nil {
+			return fmt.Errorf("node: data dir: %w", err)
+		}
+		n.tmpDir, n.cfg.DataDir, cfg.DataDir = dir, dir, dir
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("node: data dir: %w", err)
+	}
+	o, err := n.buildOrigin()
+	if err != nil {
+		return err
+	}
+	n.origin = o
+	n.library, err = vod.New(vod.Config{
+		SegmentTarget: cfg.SegmentTarget,
+		IndexPath:     filepath.Join(cfg.DataDir, "index.db"),
+		Logger:        n.logger.With("part", "vod"),
+		Registerer:    n.registry,
+	}, o)
+	if err != nil {
+		return fmt.Errorf("node: vod library: %w", err)
+	}
+	cc := cache.Config{
+		MemoryBytes: cfg.MemoryCacheBytes,
+		DiskBytes:   cfg.DiskCacheBytes,
+		Logger:      n.logger.With("part", "cache"),
+		Registerer:  n.registry,
+		FillTimeout: cfg.OriginTimeout,
+	}
+	if cfg.DiskCacheBytes > 0 {
+		cc.Dir = filepath.Join(cfg.DataDir, "cache")
+	}
+	n.cache, err = cache.New(cc)
+	if err != nil {
+		return fmt.Errorf("node: cache: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) buildOrigin() (vod.Origin, error) {
+	cfg := n.cfg
+	switch {
+	case cfg.OriginURL != "":
+		return origin.NewHTTP(origin.HTTPConfig{
+			BaseURL: cfg.OriginURL,
+			Timeout: cfg.OriginTimeout,
+			Logger:  n.logger.With("part", "origin"),
+		})
+	case cfg.MediaDir != "":
+		return origin.NewDir(cfg.MediaDir, n.logger.With("part", "origin"))
+	case cfg.Demo:
+		dir, err := DemoDir()
+		if err != nil {
+			return nil, err
+		}
+		n.cfg.MediaDir = dir
+		return origin.NewDir(dir, n.logger.With("part", "origin"))
+	}
+	// An edge with no media of its own: an empty library.
+	dir := filepath.Join(cfg.DataDir, "media")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("node: media dir: %w", err)
+	}
+	return origin.NewDir(dir, n.logger.With("part", "origin"))
+}
+
+// Start indexes the library, opens the listeners and serves until Close.
+func (n *Node) Start(ctx context.Context) error {
+	if err := n.library.Refresh(ctx); err != nil {
+		return fmt.Errorf("node: index %s: %w", n.origin, err)
+	}
+	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("node: listen %s: %w", n.cfg.HTTPAddr, err)
+	}
+	n.listener = ln
+	handler := n.routes()
+	n.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelDebug),
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if n.cfg.TLSCert != "" {
+		if err := n.startTLS(handler); err != nil {
+			cancel()
+			ln.Close()
+			return err
+		}
+	} else {
+		n.goServe(func() error { return n.server.Serve(ln) })
+	}
+	if n.cfg.RescanInterval > 0 {
+		n.wg.Add(1)
+		go n.rescanLoop(runCtx)
+	}
+	n.ready.Store(true)
+	n.logger.Info("node serving", "url", n.URL(), "origin", n.origin.String(),
+		"assets", len(n.library.Assets()), "data", n.cfg.DataDir)
+	return nil
+}
+
+func (n *Node) startTLS(handler http.Handler) error {
+	cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
+	if err != nil {
+		return fmt.Errorf("node: tls: %w", err)
+	}
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	udp, err := net.ListenPacket("udp", n.listener.Addr().String())
+	if err != nil {
+		return fmt.Errorf("node: http3 listen: %w", err)
+	}
+	n.udp = udp
+	n.h3 = &http3.Server{
+		Handler:   handler,
+		TLSConfig: http3.ConfigureTLSConfig(tlsCfg.Clone()),
+		Port:      n.listener.Addr().(*net.TCPAddr).Port,
+	}
+	n.server.TLSConfig = tlsCfg
+	n.server.Handler = altSvc(n.h3, handler)
+	n.goServe(func() error { return n.server.ServeTLS(n.listener, "", "") })
+	n.goServe(func() error { return n.h3.Serve(udp) })
+	return nil
+}
+
+// altSvc advertises HTTP/3 on responses sent over TCP.
+func altSvc(h3 *http3.Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor < 3 {
+			_ = h3.SetQUICHeaders(w.Header())
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (n *Node) goServe(serve func() error) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			n.logger.Error("node: server stopped", "err", err)
+		}
+	}()
+}
+
+func (n *Node) rescanLoop(ctx context.Context) {
+	defer n.wg.Done()
+	t := time.NewTicker(n.cfg.RescanInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := n.library.Refresh(ctx); err != nil && ctx.Err() == nil {
+				n.logger.Warn("node: rescan failed", "origin", n.origin.String(), "err", err)
+			}
+		}
+	}
+}
+
+// URL is the base URL of the HTTP front door ("http://127.0.0.1:8080").
+func (n *Node) URL() string {
+	if n.listener == nil {
+		return ""
+	}
+	scheme := "http"
+	if n.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	addr := n.listener.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Addr is the HTTP listener's address.
+func (n *Node) Addr() net.Addr { return n.listener.Addr() }
+
+// Library exposes the VOD library (tests, benchmarks).
+func (n *Node) Library() *vod.Library { return n.library }
+
+// Cache exposes the segment cache (tests, benchmarks).
+func (n *Node) Cache() *cache.Cache { return n.cache }
+
+// Close stops serving, waits for in-flight requests (bounded) and closes
+// every part in reverse order. It is safe to call more than once.
+func (n *Node) Close() error {
+	n.closeMu.Lock()
+	defer n.closeMu.Unlock()
+	if n.closed {
+		return nil
+	}
+	n.closed = true
+	n.ready.Store(false)
+	if n.cancel != nil {
+		n.cancel()
+	}
+	var errs []error
+	if n.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := n.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
+		}
+		cancel()
+	}
+	if n.h3 != nil {
+		errs = append(errs, n.h3.Close())
+	}
+	if n.udp != nil {
+		n.udp.Close()
+	}
+	n.wg.Wait()
+	errs = append(errs, n.closeParts())
+	return errors.Join(errs...)
+}
+
+func (n *Node) closeParts() error {
+	var errs []error
+	if n.cache != nil {
+		errs = append(errs, n.cache.Close())
+	}
+	if n.library != nil {
+		errs = append(errs, n.library.Close())
+	}
+	if c, ok := n.origin.(interface{ Close() error }); ok {
+		errs = append(errs, c.Close())
+	}
+	if n.tmpDir != "" {
+		errs = append(errs, os.RemoveAll(n.tmpDir))
+	}
+	return errors.Join(errs...)
+}

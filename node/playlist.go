@@ -1,0 +1,94 @@
+package node
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// encodedPlaylist is one playlist with its precomputed validators and
+// compressed forms. Playlists are small and asked for far more often than
+// they change, so each form is computed once.
+type encodedPlaylist struct {
+	raw, gz, zst []byte
+	etag         string
+}
+
+// playlistCache maps a playlist's body to its encoded forms. It is bounded
+// by clearing itself when full: playlists are cheap to re-encode.
+type playlistCache struct {
+	mu sync.Mutex
+	m  map[string]*encodedPlaylist
+}
+
+const playlistCacheMax = 4096
+
+var zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+
+func (c *playlistCache) get(body []byte) *encodedPlaylist {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.m[string(body)]; ok {
+		return p
+	}
+	if c.m == nil || len(c.m) >= playlistCacheMax {
+		c.m = make(map[string]*encodedPlaylist)
+	}
+	p := &encodedPlaylist{raw: body, etag: etag(sha256Sum(body))}
+	if len(body) > 512 {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		p.gz = b.Bytes()
+		p.zst = zstdEncoder.EncodeAll(body, nil)
+	}
+	c.m[string(body)] = p
+	return p
+}
+
+var playlists playlistCache
+
+// servePlaylist sends an HLS playlist, compressed by Accept-Encoding.
+func servePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
+	p := playlists.get(body)
+	h := w.Header()
+	h.Set("Content-Type", "application/vnd.apple.mpegurl")
+	h.Set("Cache-Control", cachePlaylist)
+	h.Add("Vary", "Accept-Encoding")
+	out, enc := p.raw, ""
+	if p.gz != nil {
+		switch accept := r.Header.Get("Accept-Encoding"); {
+		case acceptsEncoding(accept, "zstd"):
+			out, enc = p.zst, "zstd"
+		case acceptsEncoding(accept, "gzip"):
+			out, enc = p.gz, "gzip"
+		}
+	}
+	tag := p.etag
+	if enc != "" {
+		h.Set("Content-Encoding", enc)
+		tag = strings.TrimSuffix(tag, `"`) + "-" + enc + `"`
+	}
+	h.Set("ETag", tag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(out))
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header value allows
+// enc with a non-zero quality.
+func acceptsEncoding(header, enc string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), enc) {
+			continue
+		}
+		params = strings.ReplaceAll(params, " ", "")
+		return params != "q=0" && params != "q=0.0" && params != "q=0.00" && params != "q=0.000"
+	}
+	return false
+}

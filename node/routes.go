@@ -1,0 +1,128 @@
+package node
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/classmesh/classmesh/player"
+)
+
+// routes is the node's URL map. Every public URL is listed here.
+func (n *Node) routes() http.Handler {
+	mux := http.NewServeMux()
+	// VOD, packaged just in time (media.go).
+	mux.HandleFunc("GET /v/{asset}/master.m3u8", n.handleMaster)
+	mux.HandleFunc("GET /v/{asset}/{rendition}/{file}", n.handleRenditionFile)
+	// Catalog API (api.go).
+	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
+	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
+	mux.HandleFunc("/api/", n.handleAPINotFound)
+	// Operations.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{Registry: n.registry}))
+	mux.HandleFunc("GET /healthz", n.handleHealthz)
+	mux.HandleFunc("GET /readyz", n.handleReadyz)
+	// Course pages and the player.
+	mux.Handle("/", player.Handler())
+	return n.metrics.instrument(cors(rejectBadPaths(mux)))
+}
+
+// rejectBadPaths answers 400 for request paths that try to leave the URL
+// space: dot segments (also percent-encoded), NUL, backslashes, encoded
+// slashes and empty segments. Nothing in the node maps URL segments to files,
+// so this is defence in depth and a clear answer instead of a redirect.
+func rejectBadPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reason := badPath(r.URL.Path, r.URL.EscapedPath()); reason != "" {
+			httpError(w, http.StatusBadRequest, "bad path: "+reason)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func badPath(path, escaped string) string {
+	if !strings.HasPrefix(path, "/") {
+		return "not absolute"
+	}
+	if strings.ContainsAny(path, "\x00\\") {
+		return "NUL or backslash"
+	}
+	lower := strings.ToLower(escaped)
+	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.Contains(lower, "%00") {
+		return "encoded separator"
+	}
+	segs := strings.Split(path[1:], "/")
+	for i, s := range segs {
+		switch {
+		case s == "." || s == "..":
+			return "dot segment"
+		case s == "" && i != len(segs)-1:
+			return "empty segment"
+		}
+	}
+	return ""
+}
+
+// cors lets players embedded in an LMS on another origin fetch playlists,
+// segments and the API.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag, Age")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Range, If-None-Match, Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (n *Node) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (n *Node) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if !n.ready.Load() {
+		httpError(w, http.StatusServiceUnavailable, "not ready")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ready\n"))
+}
+
+func (n *Node) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+	writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
+}
+
+// httpError writes a short plain-text error body.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Del("ETag")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write([]byte(http.StatusText(code) + ": " + msg + "\n"))
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
