@@ -26,7 +26,12 @@ type playlistCache struct {
 	m  map[string]*encodedPlaylist
 }
 
-const playlistCacheMax = 4096
+const (
+	playlistCacheMax = 4096
+	// minCompressBytes: below this a compressed body saves less than the
+	// headers it costs.
+	minCompressBytes = 128
+)
 
 var zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
 
@@ -40,13 +45,17 @@ func (c *playlistCache) get(body []byte) *encodedPlaylist {
 		c.m = make(map[string]*encodedPlaylist)
 	}
 	p := &encodedPlaylist{raw: body, etag: etag(sha256Sum(body))}
-	if len(body) > 512 {
+	if len(body) >= minCompressBytes {
 		var b bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
 		zw.Write(body)
 		zw.Close()
-		p.gz = b.Bytes()
-		p.zst = zstdEncoder.EncodeAll(body, nil)
+		if b.Len() < len(body) {
+			p.gz = b.Bytes()
+		}
+		if z := zstdEncoder.EncodeAll(body, nil); len(z) < len(body) {
+			p.zst = z
+		}
 	}
 	c.m[string(body)] = p
 	return p
@@ -62,13 +71,11 @@ func servePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
 	h.Set("Cache-Control", cachePlaylist)
 	h.Add("Vary", "Accept-Encoding")
 	out, enc := p.raw, ""
-	if p.gz != nil {
-		switch accept := r.Header.Get("Accept-Encoding"); {
-		case acceptsEncoding(accept, "zstd"):
-			out, enc = p.zst, "zstd"
-		case acceptsEncoding(accept, "gzip"):
-			out, enc = p.gz, "gzip"
-		}
+	switch accept := r.Header.Get("Accept-Encoding"); {
+	case p.zst != nil && acceptsEncoding(accept, "zstd"):
+		out, enc = p.zst, "zstd"
+	case p.gz != nil && acceptsEncoding(accept, "gzip"):
+		out, enc = p.gz, "gzip"
 	}
 	tag := p.etag
 	if enc != "" {
