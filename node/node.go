@@ -43,6 +43,7 @@ type Node struct {
 	library  *vod.Library
 	cache    *cache.Cache
 
+	handler  http.Handler
 	listener net.Listener
 	server   *http.Server
 	h3       *http3.Server
@@ -69,6 +70,7 @@ func New(cfg Config) (*Node, error) {
 		n.closeParts()
 		return nil, err
 	}
+	n.handler = n.routes()
 	return n, nil
 }
 
@@ -108,6 +110,8 @@ func (n *Node) build() error {
 	}
 	if cfg.DiskCacheBytes > 0 {
 		cc.Dir = filepath.Join(cfg.DataDir, "cache")
+	} else {
+		cc.DiskBytes = 0 // no disk tier
 	}
 	n.cache, err = cache.New(cc)
 	if err != nil {
@@ -153,7 +157,7 @@ func (n *Node) Start(ctx context.Context) error {
 		return fmt.Errorf("node: listen %s: %w", n.cfg.HTTPAddr, err)
 	}
 	n.listener = ln
-	handler := n.routes()
+	handler := n.handler
 	n.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,77 @@
+package node
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzRoutes sends arbitrary request paths through the whole router of a
+// node serving the demo library. Whatever the path, the answer is a clean
+// 2xx/3xx/4xx (never a 5xx, never a panic), and only well-formed media
+// URLs of existing assets get media bytes.
+func FuzzRoutes(f *testing.F) {
+	for _, seed := range []string{
+		"/v/demo/master.m3u8", "/v/demo/720p/media.m3u8", "/v/demo/720p/init.mp4",
+		"/v/demo/720p/seg-0.m4s", "/v/demo/audio/seg-4.m4s", "/v/demo/720p/seg-99.m4s",
+		"/v/../../etc/passwd", "/v/%2e%2e/x", "/v/demo/..%2f..%2f/seg-1.m4s", "/v/demo%00/master.m3u8",
+		"/v/demo/720p/seg--1.m4s", "/v/demo/720p/seg-0x1.m4s", "/v/demo/720p/seg-1e3.m4s",
+		"/api/v1/assets/demo", "/api/v1/assets/%ff", "/watch/demo", "/", "//", "/v/demo/720p/seg-00.m4s",
+	} {
+		f.Add(seed)
+	}
+	n, err := New(Config{MediaDir: demoDir(f), DataDir: f.TempDir(), Logger: testLogger(f), RescanInterval: -1, DiskCacheBytes: -1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { n.Close() })
+	if err := n.library.Refresh(f.Context()); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		req, err := http.NewRequest(http.MethodGet, "http://classmesh.test"+"/"+strings.TrimPrefix(path, "/"), nil)
+		if err != nil {
+			return // not a URL a client could send
+		}
+		rec := httptest.NewRecorder()
+		n.handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q: status %d: %s", path, rec.Code, rec.Body.String())
+		}
+		ct := rec.Header().Get("Content-Type")
+		if rec.Code == 200 && (ct == "video/mp4" || ct == "audio/mp4") {
+			p := req.URL.Path
+			if !strings.HasPrefix(p, "/v/demo/") || badPath(p, req.URL.EscapedPath()) != "" {
+				t.Fatalf("%q: media bytes for a path outside the media URL space (%s)", path, p)
+			}
+		}
+	})
+}
+
+func TestParseSegmentNumber(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"seg-0.m4s", 0, true},
+		{"seg-17.m4s", 17, true},
+		{"seg-999999.m4s", 999999, true},
+		{"seg-1000000.m4s", 0, false},
+		{"seg-.m4s", 0, false},
+		{"seg-01.m4s", 0, false},
+		{"seg--1.m4s", 0, false},
+		{"seg-+1.m4s", 0, false},
+		{"seg-1a.m4s", 0, false},
+		{"seg-99999999999999999999.m4s", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseSegmentNumber(tc.in)
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Fatalf("parseSegmentNumber(%q) = %d, %v", tc.in, got, err)
+			}
+		})
+	}
+}

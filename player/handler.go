@@ -1,0 +1,183 @@
+package player
+
+import (
+	"bytes"
+	"html"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// contentSecurityPolicy keeps the pages to their own scripts and styles.
+// Media and playlist requests may go anywhere (connect-src, media-src), and
+// any site may embed the player (frame-ancestors), e.g. a learning platform.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data:; media-src 'self' blob: data: *; connect-src *; worker-src 'self' blob:; " +
+	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *"
+
+// handler serves a loaded build.
+type handler struct {
+	files map[string]*file
+}
+
+// NewHandler serves the build output in fsys (the contents of dist/):
+//
+//	/                 the course page (index.html)
+//	/watch/{id}       the player page (watch.html) for any asset id
+//	/assets/{file}    scripts and styles; hashed names are cached for a year
+//
+// Anything else is a 404 page. Only GET and HEAD are allowed. If fsys holds
+// no build (see CheckBuilt) or cannot be read, every request is answered
+// with 503 and a page saying how to build the assets.
+func NewHandler(fsys fs.FS) http.Handler {
+	files, err := loadFiles(fsys)
+	if err != nil {
+		return notBuilt{err: err}
+	}
+	return &handler{files: files}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "player: method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	f := h.route(r.URL.Path)
+	if f == nil {
+		h.notFound(w, r)
+		return
+	}
+	serveFile(w, r, f)
+}
+
+// route maps a request path to a file, or nil.
+func (h *handler) route(p string) *file {
+	switch {
+	case p == "/" || p == "/index.html":
+		return h.files[pageIndex]
+	case strings.HasPrefix(p, "/watch/"):
+		if isWatchID(strings.TrimPrefix(p, "/watch/")) {
+			return h.files[pageWatch]
+		}
+		return nil
+	case strings.HasPrefix(p, "/assets/"):
+		return h.files[strings.TrimPrefix(p, "/")]
+	}
+	return nil
+}
+
+// isWatchID accepts one non-empty path segment, optionally with a trailing
+// slash.
+func isWatchID(rest string) bool {
+	rest = strings.TrimSuffix(rest, "/")
+	return rest != "" && !strings.Contains(rest, "/")
+}
+
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	f := h.files[pageNotFound]
+	if f == nil {
+		http.Error(w, "player: not found", http.StatusNotFound)
+		return
+	}
+	hdr.Set("Content-Type", f.ctype)
+	hdr.Set("Content-Security-Policy", contentSecurityPolicy)
+	w.WriteHeader(http.StatusNotFound)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(f.body)
+	}
+}
+
+// serveFile writes f with its caching headers, gzip-encoded when the client
+// accepts it; conditional and range requests are handled by
+// http.ServeContent.
+func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", f.ctype)
+	hdr.Set("Cache-Control", f.cache)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if f.ctype == contentTypes[".html"] {
+		hdr.Set("Content-Security-Policy", contentSecurityPolicy)
+		hdr.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	}
+	body, etag := f.body, f.etag
+	if f.gz != nil {
+		hdr.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			body, etag = f.gz, strings.TrimSuffix(f.etag, `"`)+`-gz"`
+			hdr.Set("Content-Encoding", "gzip")
+		}
+	}
+	hdr.Set("ETag", etag)
+	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(body))
+}
+
+// acceptsGzip parses an Accept-Encoding header: an explicit gzip entry
+// decides, otherwise a "*" entry; a quality of 0 refuses.
+func acceptsGzip(header string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(coding)) {
+		case "gzip":
+			gzipQ = quality(params)
+		case "*":
+			starQ = quality(params)
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}
+
+// quality returns the q parameter of an Accept-Encoding entry (default 1).
+func quality(params string) float64 {
+	for _, p := range strings.Split(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || q < 0 {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
+}
+
+// notBuilt answers every request with 503 and build instructions.
+type notBuilt struct {
+	err error
+}
+
+func (nb notBuilt) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Retry-After", "60")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write([]byte(notBuiltPage(nb.err)))
+}
+
+func notBuiltPage(err error) string {
+	msg := "player assets are not built: run make player"
+	detail := ""
+	if err != nil && err != ErrNotBuilt {
+		detail = "<p><code>" + html.EscapeString(err.Error()) + "</code></p>\n"
+	}
+	return "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>classmesh: player not built</title></head>\n" +
+		"<body>\n<h1>Service unavailable</h1>\n<p>" + msg + "</p>\n" +
+		"<p>The course pages are bundled by npm into <code>player/dist/</code> and embedded into the binary. " +
+		"Run <code>make player</code> (or <code>cd player &amp;&amp; npm ci &amp;&amp; npm run build</code>), then rebuild classmesh.</p>\n" +
+		detail + "</body>\n</html>\n"
+}

@@ -1,0 +1,118 @@
+// Player page (/watch/{id}): plays the asset's HLS master playlist and shows
+// playback statistics. Works inside a cross-origin iframe: it never touches
+// window.top or window.parent.
+import { HTTPError, assetIdFromPath, getAsset, masterURL } from './lib/api.js';
+import { el, formatBitrate } from './lib/format.js';
+import { Player } from './lib/player.js';
+import { StatsPanel } from './lib/stats.js';
+
+const video = document.getElementById('player');
+const message = document.getElementById('message');
+const quality = document.getElementById('quality');
+const params = new URLSearchParams(window.location.search);
+const flag = (name) => ['1', 'true', 'yes'].includes((params.get(name) || '').toLowerCase());
+
+// The test hook. errors is the same array the player appends to.
+const hook = { hls: null, errors: [], stats: () => null, player: null };
+window.classmesh = hook;
+
+function showMessage(text, isError) {
+  message.textContent = text;
+  message.className = isError ? 'notice notice-error' : 'notice';
+  message.setAttribute('role', isError ? 'alert' : 'status');
+  message.hidden = !text;
+}
+
+function showAsset(asset, id) {
+  const title = (asset && asset.title) || id;
+  document.getElementById('title').textContent = title;
+  document.title = `${title} — classmesh`;
+  const desc = document.getElementById('description');
+  if (asset && asset.description) {
+    desc.textContent = asset.description;
+    desc.hidden = false;
+  }
+}
+
+function fillQuality(player) {
+  const levels = player.levels().slice().sort((a, b) => b.height - a.height || b.bitrate - a.bitrate);
+  const stats = player.stats();
+  const auto = el('option', { value: '-1' }, stats.autoLevel && stats.height ? `Auto (${stats.height}p)` : 'Auto');
+  const options = levels.map((l) =>
+    el('option', { value: String(l.index) }, `${l.height ? `${l.height}p` : `Level ${l.index + 1}`} · ${formatBitrate(l.bitrate)}`),
+  );
+  const selected = quality.value;
+  quality.replaceChildren(auto, ...options);
+  quality.value = stats.autoLevel ? '-1' : selected;
+  quality.disabled = levels.length < 2;
+}
+
+// metadata loads the asset; it returns null when the API is unreachable, so
+// that playback is still attempted.
+async function metadata(id) {
+  try {
+    return await getAsset(id);
+  } catch (err) {
+    if (err instanceof HTTPError && err.status === 404) throw err;
+    return null;
+  }
+}
+
+async function main() {
+  const id = assetIdFromPath(window.location.pathname);
+  if (!id) {
+    showMessage('No lecture was given in the address.', true);
+    return;
+  }
+  let asset;
+  try {
+    asset = await metadata(id);
+  } catch (_) {
+    showAsset(null, id);
+    showMessage('This lecture does not exist. It may have been removed.', true);
+    return;
+  }
+  showAsset(asset, id);
+  if (asset && asset.status === 'failed') {
+    showMessage(`This lecture cannot be played: ${asset.reason || 'processing failed'}.`, true);
+    return;
+  }
+  play(masterURL(id));
+}
+
+function play(src) {
+  const panel = new StatsPanel(document);
+  const player = new Player(video, src, {
+    onLevels: () => fillQuality(player),
+    onFatal: (text) => {
+      showMessage(text, true);
+      hook.hls = null;
+    },
+    onRecovering: (text) => showMessage(text, false),
+    onHealthy: () => {
+      if (!message.hidden && message.className === 'notice') showMessage('', false);
+    },
+  });
+  player.errors = hook.errors;
+  hook.player = player;
+  hook.stats = () => player.stats();
+  if (flag('muted')) {
+    video.muted = true;
+    video.defaultMuted = true;
+  }
+  if (flag('autoplay')) video.autoplay = true;
+  if (!player.start()) {
+    showMessage('This browser cannot play HLS video. Please use a current browser.', true);
+    return;
+  }
+  hook.hls = player.hls;
+  if (flag('autoplay')) {
+    video.play().catch(() => showMessage('Press play to start the lecture.', false));
+  }
+  quality.addEventListener('change', () => player.setLevel(Number(quality.value)));
+  const tick = () => panel.render(player.stats(), player.errors);
+  tick();
+  window.setInterval(tick, 1000);
+}
+
+main();
