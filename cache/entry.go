@@ -39,6 +39,16 @@ func (e *Entry) SHA256() (sum [32]byte, ok bool) {
 	return e.sum, e.tier != TierFill
 }
 
+// Bytes returns the body of a memory entry, to be treated as read-only;
+// nil for disk and fill entries. Writing it in one call is the cheapest way
+// to send a memory hit.
+func (e *Entry) Bytes() []byte {
+	if e.tier != TierMemory {
+		return nil
+	}
+	return e.data
+}
+
 // ReadSeeker returns the complete body for http.ServeContent: a
 // *bytes.Reader for memory entries, the open *os.File for disk entries (so
 // net/http can use sendfile). Every call returns the same reader. It

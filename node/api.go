@@ -79,7 +79,7 @@ func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) handleAsset(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !idPattern.MatchString(id) {
+	if !validID(id) {
 		writeJSONError(w, http.StatusBadRequest, "bad asset id")
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,10 +18,48 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	bytes    *prometheus.CounterVec
+
+	// children caches the labelled series: resolving labels hashes them
+	// on every call, which shows in the hot-playlist profile.
+	mu       sync.RWMutex
+	children map[routeCode]*routeSeries
+}
+
+type routeCode struct {
+	route string
+	code  int
+}
+
+type routeSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+	bytes    prometheus.Counter
+}
+
+func (m *httpMetrics) series(route string, code int) *routeSeries {
+	k := routeCode{route, code}
+	m.mu.RLock()
+	s := m.children[k]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.children[k]; s == nil {
+		s = &routeSeries{
+			requests: m.requests.WithLabelValues(route, strconv.Itoa(code)),
+			duration: m.duration.WithLabelValues(route),
+			bytes:    m.bytes.WithLabelValues(route),
+		}
+		m.children[k] = s
+	}
+	return s
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	m := &httpMetrics{
+		children: make(map[routeCode]*routeSeries),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "classmesh_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -52,9 +91,10 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 			if code == 0 {
 				code = http.StatusOK
 			}
-			m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-			m.bytes.WithLabelValues(route).Add(float64(sw.n))
+			s := m.series(route, code)
+			s.requests.Inc()
+			s.duration.Observe(time.Since(start).Seconds())
+			s.bytes.Add(float64(sw.n))
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -82,8 +81,7 @@ func servePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
 		h.Set("Content-Encoding", enc)
 		tag = strings.TrimSuffix(tag, `"`) + "-" + enc + `"`
 	}
-	h.Set("ETag", tag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(out))
+	serveComplete(w, r, tag, out, nil, int64(len(out)))
 }
 
 // acceptsEncoding reports whether an Accept-Encoding header value allows

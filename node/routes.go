@@ -66,13 +66,20 @@ func badPath(path, escaped string) string {
 	return ""
 }
 
+var (
+	corsAllowOrigin = []string{"*"}
+	corsExpose      = []string{"Content-Length, Content-Range, ETag, Age"}
+)
+
 // cors lets players embedded in an LMS on another origin fetch playlists,
 // segments and the API.
 func cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag, Age")
+		// Pre-canonicalised keys and shared, never-mutated values: this
+		// runs on every request.
+		h["Access-Control-Allow-Origin"] = corsAllowOrigin
+		h["Access-Control-Expose-Headers"] = corsExpose
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", "Range, If-None-Match, Authorization, Content-Type")

@@ -2,7 +2,8 @@
 # make bench: B1 (hot serving vs nginx), B2 (cold packaging vs ffmpeg),
 # B3 (500 clients over 20 cold segments). Everything on loopback, side by
 # side in one run. Results are printed and written to .cache/bench/results.md
-# (copy them into docs/BENCHMARKS.md).
+# (copy them into docs/BENCHMARKS.md). BENCH_ONLY=B1 runs B1 alone;
+# BENCH_DURATION and BENCH_CONNS change wrk's -d and -c.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -39,7 +40,7 @@ for a in storm whole; do mkdir -p "$media/$a"; ln "$src" "$media/$a/1080p.mp4" 2
 port_cm=18480; port_ngx=18481
 start_node() {
   rm -rf "$work/data"
-  "$bin" serve --media "$media" --http 127.0.0.1:$port_cm --data "$work/data" --log-level warn --rescan -1s >"$work/node.log" 2>&1 &
+  "$bin" serve --media "$media" --http 127.0.0.1:$port_cm --data "$work/data" --log-level warn --rescan -1s ${BENCH_NODE_FLAGS:-} >"$work/node.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port_cm/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "bench: node did not start"; cat "$work/node.log"; exit 1
@@ -89,6 +90,12 @@ read -r cm_seg_rps cm_seg_p99 < <(wrk_run "$base/seg-1.m4s")
 read -r ng_seg_rps ng_seg_p99 < <(wrk_run "http://127.0.0.1:$port_ngx/seg-1.m4s")
 read -r cm_pl_rps cm_pl_p99 < <(wrk_run "$base/media.m3u8")
 read -r ng_pl_rps ng_pl_p99 < <(wrk_run "http://127.0.0.1:$port_ngx/media.m3u8")
+
+if [ "${BENCH_ONLY:-}" = B1 ]; then
+  echo "B1 segment: classmesh $cm_seg_rps req/s p99 $cm_seg_p99 ms, nginx $ng_seg_rps req/s p99 $ng_seg_p99 ms, ratio $(ratio "$cm_seg_rps" "$ng_seg_rps")"
+  echo "B1 playlist: classmesh $cm_pl_rps req/s p99 $cm_pl_p99 ms, nginx $ng_pl_rps req/s p99 $ng_pl_p99 ms, ratio $(ratio "$cm_pl_rps" "$ng_pl_rps")"
+  exit 0
+fi
 
 # --- B2: cold packaging latency over 200 distinct segments, and whole-asset rate vs ffmpeg
 : >"$work/b2.urls"
