@@ -32,7 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "help", "-h", "--help", "-help":
 		if len(args) > 1 && args[1] == "serve" {
-			return serve([]string{"-h"}, stdout, stderr)
+			return serve([]string{"-h"}, stdout, stdout)
 		}
 		usage(stdout)
 		return 0
