@@ -270,6 +270,13 @@ func serveComplete(w http.ResponseWriter, r *http.Request, tag string, body []by
 		w.Write(body)
 		return
 	}
+	// Hand the file to the ResponseWriter's ReadFrom so net/http can use
+	// sendfile; io.Copy would prefer *os.File's WriteTo, which hides the
+	// file from that check.
+	if rf, ok := w.(io.ReaderFrom); ok {
+		rf.ReadFrom(rs)
+		return
+	}
 	io.Copy(w, rs)
 }
 

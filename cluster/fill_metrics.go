@@ -1,0 +1,69 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// fillMetrics holds the peer-fill collectors. They always exist, registered
+// or not. When a FillServer and a FillClient register with the same
+// Registerer they share the collectors.
+type fillMetrics struct {
+	seconds  *prometheus.HistogramVec // client side, by result
+	bytes    *prometheus.CounterVec   // by role
+	requests *prometheus.CounterVec   // by role and status
+}
+
+func newFillMetrics(reg prometheus.Registerer) (*fillMetrics, error) {
+	m := &fillMetrics{
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "classmesh_peer_fill_seconds",
+			Help:    "Duration of peer fills seen by the requester, by result.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"result"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_peer_fill_bytes_total",
+			Help: "Body bytes of peer fills, received (role=client) or sent (role=server).",
+		}, []string{"role"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_peer_fill_requests_total",
+			Help: "Peer fill requests by role and response status.",
+		}, []string{"role", "status"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	var err error
+	m.seconds, err = register(reg, m.seconds)
+	if err != nil {
+		return nil, err
+	}
+	m.bytes, err = register(reg, m.bytes)
+	if err != nil {
+		return nil, err
+	}
+	m.requests, err = register(reg, m.requests)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// register registers c, or returns the collector already registered under
+// the same description.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	if err == nil {
+		return c, nil
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	var zero C
+	return zero, fmt.Errorf("cluster: register fill metrics: %w", err)
+}

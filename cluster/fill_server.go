@@ -1,0 +1,172 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+)
+
+// FillServer answers fill requests with a FillHandler. Close waits for the
+// fills in progress after canceling their contexts.
+type FillServer struct {
+	cfg     FillConfig
+	h       FillHandler
+	m       *fillMetrics
+	log     *slog.Logger
+	slots   chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex // guards closed and wg.Add
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// NewFillServer returns a server for h; register it with Register.
+func NewFillServer(cfg FillConfig, h FillHandler) (*FillServer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("cluster: nil fill handler")
+	}
+	cfg = cfg.withDefaults()
+	m, err := newFillMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &FillServer{
+		cfg: cfg, h: h, m: m, log: cfg.Logger,
+		slots: make(chan struct{}, cfg.MaxConcurrent),
+		ctx:   ctx, cancel: cancel,
+	}, nil
+}
+
+// ServeFill registers a FillServer with the default configuration for
+// FillALPN on t.
+func ServeFill(t *Transport, h FillHandler) (*FillServer, error) {
+	s, err := NewFillServer(DefaultFillConfig(), h)
+	if err != nil {
+		return nil, err
+	}
+	s.Register(t)
+	return s, nil
+}
+
+// Register makes t route FillALPN streams to s.
+func (s *FillServer) Register(t *Transport) {
+	t.Handle(FillALPN, s.HandleStream)
+}
+
+// HandleStream serves one fill stream; it is a StreamHandler.
+func (s *FillServer) HandleStream(ctx context.Context, peer PeerInfo, st *quic.Stream) {
+	s.serve(ctx, peer, st)
+}
+
+// Close cancels fills in progress and waits for their handlers to return.
+// Streams arriving afterwards are answered FillBusy.
+func (s *FillServer) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *FillServer) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *FillServer) serve(ctx context.Context, peer PeerInfo, st stream) {
+	if !s.enter() {
+		s.refuse(st, FillBusy, "server closing")
+		return
+	}
+	defer s.wg.Done()
+	_ = st.SetReadDeadline(time.Now().Add(s.cfg.RequestTimeout))
+	req, err := DecodeFillRequest(st)
+	if err != nil {
+		s.log.Debug("cluster: bad fill request", "peer", peer.NodeID, "err", err)
+		s.refuse(st, decodeErrStatus(err), err.Error())
+		return
+	}
+	st.CancelRead(0) // nothing more is expected from the requester
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.refuse(st, FillBusy, "too many fills")
+		return
+	}
+	hctx, cancel := mergeCtx(ctx, s.ctx, st.Context())
+	defer cancel()
+	w := &fillWriter{st: st, timeout: s.cfg.WriteTimeout}
+	herr := s.h.ServeFill(hctx, req, w)
+	s.finish(st, w, req, peer, herr)
+}
+
+// finish completes the stream after the handler returned.
+func (s *FillServer) finish(st stream, w *fillWriter, req FillRequest, peer PeerInfo, herr error) {
+	switch {
+	case herr != nil && !w.header:
+		s.refuse(st, statusFor(herr), herr.Error())
+		return
+	case herr == nil && !w.header:
+		s.refuse(st, FillError, "handler wrote no response")
+		return
+	}
+	s.m.bytes.WithLabelValues("server").Add(float64(w.written))
+	switch {
+	case herr != nil:
+		s.log.Warn("cluster: fill failed after header", "peer", peer.NodeID,
+			"key", req.Key(), "sent", w.written, "err", herr)
+		st.CancelWrite(codeHandlerFailed)
+		s.m.requests.WithLabelValues("server", "aborted").Inc()
+	case w.size >= 0 && w.written != w.size:
+		s.log.Warn("cluster: fill handler wrote a short body", "peer", peer.NodeID,
+			"key", req.Key(), "sent", w.written, "size", w.size)
+		st.CancelWrite(codeShortBody)
+		s.m.requests.WithLabelValues("server", "aborted").Inc()
+	default:
+		_ = st.Close()
+		s.m.requests.WithLabelValues("server", w.status.String()).Inc()
+	}
+}
+
+// refuse answers a status without body and closes the stream.
+func (s *FillServer) refuse(st stream, status FillStatus, msg string) {
+	s.m.requests.WithLabelValues("server", status.String()).Inc()
+	w := &fillWriter{st: st, timeout: s.cfg.WriteTimeout}
+	if err := w.WriteHeader(FillHeader{Status: status, Size: -1, Message: msg}); err != nil {
+		st.CancelWrite(codeMalformed)
+	} else {
+		_ = st.Close()
+	}
+	st.CancelRead(codeMalformed)
+}
+
+// mergeCtx returns a context canceled when any of ctxs is.
+func mergeCtx(ctxs ...context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctxs[0])
+	stops := make([]func() bool, 0, len(ctxs)-1)
+	for _, c := range ctxs[1:] {
+		stops = append(stops, context.AfterFunc(c, cancel))
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}

@@ -1,0 +1,78 @@
+package cluster
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics holds the package's collectors. A nil *metrics is valid and
+// records nothing, so callers never check.
+type metrics struct {
+	members     *prometheus.GaugeVec
+	connections prometheus.Gauge
+	streams     *prometheus.CounterVec
+	refused     *prometheus.CounterVec
+}
+
+// newMetrics registers the collectors with reg; nil reg gives nil metrics.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	if reg == nil {
+		return nil, nil
+	}
+	m := &metrics{
+		members: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "classmesh_cluster_members",
+			Help: "Cluster members known to this node, by state.",
+		}, []string{"state"}),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "classmesh_quic_connections",
+			Help: "Open node-to-node QUIC connections (dialled and accepted).",
+		}),
+		streams: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_quic_streams_total",
+			Help: "Node-to-node QUIC streams opened or accepted, by ALPN.",
+		}, []string{"alpn"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_quic_refused_total",
+			Help: "Incoming QUIC connections refused, by reason.",
+		}, []string{"reason"}),
+	}
+	for _, c := range []prometheus.Collector{m.members, m.connections, m.streams, m.refused} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) setMembers(counts map[string]int) {
+	if m == nil {
+		return
+	}
+	for _, s := range []string{StateAlive, StateSuspect, StateDead, StateLeft} {
+		m.members.WithLabelValues(s).Set(float64(counts[s]))
+	}
+}
+
+func (m *metrics) connOpened() {
+	if m != nil {
+		m.connections.Inc()
+	}
+}
+
+func (m *metrics) connClosed() {
+	if m != nil {
+		m.connections.Dec()
+	}
+}
+
+func (m *metrics) stream(alpn string) {
+	if m != nil {
+		m.streams.WithLabelValues(alpn).Inc()
+	}
+}
+
+func (m *metrics) refuse(reason string) {
+	if m != nil {
+		m.refused.WithLabelValues(reason).Inc()
+	}
+}

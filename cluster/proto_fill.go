@@ -1,0 +1,215 @@
+package cluster
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// FillALPN is the ALPN of the segment fill protocol.
+const FillALPN = "classmesh-fill/1"
+
+// FillStatus is the status of a fill response.
+type FillStatus uint8
+
+// Fill statuses. The zero value is invalid on the wire.
+const (
+	// FillOK: the body follows.
+	FillOK FillStatus = iota + 1
+	// FillNotFound: the asset, rendition or object does not exist.
+	FillNotFound
+	// FillUnprocessable: the request is malformed or names something that
+	// cannot be packaged.
+	FillUnprocessable
+	// FillBusy: the owner is over its concurrency limit; try elsewhere.
+	FillBusy
+	// FillWrongOwner: the receiver does not consider itself the owner
+	// (its ring epoch differs); the requester should fall back.
+	FillWrongOwner
+	// FillError: the owner failed (its origin is down, for example).
+	FillError
+)
+
+var fillStatusNames = [...]string{"", "ok", "not_found", "unprocessable", "busy", "wrong_owner", "error"}
+
+// String returns the status as a metric label ("ok", "not_found", ...).
+func (s FillStatus) String() string {
+	if int(s) < len(fillStatusNames) && s != 0 {
+		return fillStatusNames[s]
+	}
+	return fmt.Sprintf("status(%d)", uint8(s))
+}
+
+func (s FillStatus) valid() bool { return s >= FillOK && s <= FillError }
+
+// FillRequest asks the owner of a segment for its bytes.
+//
+// Wire payload (inside a frame with magic "CMF\x01"): hop uint8 | epoch
+// uint64 | requester | region | asset | rendition | object | source, each
+// string a uint16 length and at most 256 bytes of printable UTF-8.
+type FillRequest struct {
+	// Hop counts forwards. Requesters send 1; a handler receiving Hop > 0
+	// must answer from its own cache or origin and never forward the
+	// request again, so a disagreement between rings cannot loop.
+	Hop uint8
+	// Epoch is the requester's ring epoch, for diagnostics and WrongOwner
+	// decisions.
+	Epoch uint64
+	// Requester is the requesting node's ID; Region the region the
+	// requesting client is served in.
+	Requester string
+	Region    string
+	// AssetID, RenditionID and Object ("seg-3.m4s", "init.mp4") name the
+	// content; Source is the identity of the source media the requester
+	// expects (the origin Object.Identity), "" when unknown.
+	AssetID     string
+	RenditionID string
+	Object      string
+	Source      string
+}
+
+// Key returns a canonical content key for the request, suitable for
+// Ring.Owner: "asset/rendition/object".
+func (r FillRequest) Key() string {
+	return r.AssetID + "/" + r.RenditionID + "/" + r.Object
+}
+
+// Validate checks field bounds and that AssetID and Object are set.
+func (r FillRequest) Validate() error {
+	fields := []struct{ name, v string }{
+		{"requester", r.Requester}, {"region", r.Region}, {"asset", r.AssetID},
+		{"rendition", r.RenditionID}, {"object", r.Object}, {"source", r.Source},
+	}
+	for _, f := range fields {
+		if len(f.v) > maxField || !printable(f.v) {
+			return fmt.Errorf("%w: %s: too long or not printable", ErrMalformed, f.name)
+		}
+	}
+	if r.AssetID == "" || r.Object == "" {
+		return fmt.Errorf("%w: asset and object are required", ErrMalformed)
+	}
+	return nil
+}
+
+// MarshalBinary encodes the request as a complete frame.
+func (r FillRequest) MarshalBinary() ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	var e encoder
+	e.u8(r.Hop)
+	e.u64(r.Epoch)
+	for _, s := range []string{r.Requester, r.Region, r.AssetID, r.RenditionID, r.Object, r.Source} {
+		e.str(s)
+	}
+	return frame(magicFillRequest, e.b)
+}
+
+// DecodeFillRequest reads one request frame from rd. Malformed frames wrap
+// ErrMalformed.
+func DecodeFillRequest(rd io.Reader) (FillRequest, error) {
+	p, err := readFrame(rd, magicFillRequest)
+	if err != nil {
+		return FillRequest{}, err
+	}
+	d := decoder{b: p}
+	r := FillRequest{Hop: d.u8(), Epoch: d.u64()}
+	r.Requester = d.str("requester", maxField)
+	r.Region = d.str("region", maxField)
+	r.AssetID = d.str("asset", maxField)
+	r.RenditionID = d.str("rendition", maxField)
+	r.Object = d.str("object", maxField)
+	r.Source = d.str("source", maxField)
+	if err := d.end(); err != nil {
+		return FillRequest{}, err
+	}
+	if err := r.Validate(); err != nil {
+		return FillRequest{}, err
+	}
+	return r, nil
+}
+
+// FillHeader is the response header of a fill, sent before the body.
+//
+// Wire payload (magic "CMf\x01"): status uint8 | size int64 | flags uint8
+// (bit 0: SHA-256 present) | [32]byte SHA-256 when flagged | message.
+type FillHeader struct {
+	Status FillStatus
+	// Size is the body length, or -1 when unknown (the body then ends at
+	// the stream's FIN). Only meaningful with FillOK.
+	Size int64
+	// SHA256 is the digest of the whole body when the owner knows it,
+	// else nil. The client verifies it.
+	SHA256 []byte
+	// Message explains a non-OK status (at most 1 KiB; longer is cut).
+	Message string
+}
+
+// Validate checks the header's fields.
+func (h FillHeader) Validate() error {
+	switch {
+	case !h.Status.valid():
+		return fmt.Errorf("%w: unknown status %d", ErrMalformed, h.Status)
+	case h.Size < -1:
+		return fmt.Errorf("%w: negative size %d", ErrMalformed, h.Size)
+	case h.SHA256 != nil && len(h.SHA256) != 32:
+		return fmt.Errorf("%w: SHA-256 of %d bytes", ErrMalformed, len(h.SHA256))
+	case len(h.Message) > maxMessage || !printable(h.Message):
+		return fmt.Errorf("%w: message too long or not printable", ErrMalformed)
+	}
+	return nil
+}
+
+// MarshalBinary encodes the header as a complete frame.
+func (h FillHeader) MarshalBinary() ([]byte, error) {
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	var e encoder
+	e.u8(uint8(h.Status))
+	e.u64(uint64(h.Size))
+	if h.SHA256 != nil {
+		e.u8(1)
+		e.b = append(e.b, h.SHA256...)
+	} else {
+		e.u8(0)
+	}
+	e.str(h.Message)
+	return frame(magicFillResponse, e.b)
+}
+
+// DecodeFillResponse reads one response header frame from rd. The body,
+// if any, follows on rd. Malformed headers wrap ErrMalformed.
+func DecodeFillResponse(rd io.Reader) (FillHeader, error) {
+	p, err := readFrame(rd, magicFillResponse)
+	if err != nil {
+		return FillHeader{}, err
+	}
+	d := decoder{b: p}
+	h := FillHeader{Status: FillStatus(d.u8()), Size: int64(d.u64())}
+	switch flags := d.u8(); {
+	case flags == 1:
+		if sum := d.take(32); sum != nil {
+			h.SHA256 = bytes.Clone(sum)
+		}
+	case flags != 0:
+		d.fail("unknown flags %#x", flags)
+	}
+	h.Message = d.str("message", maxMessage)
+	if err := d.end(); err != nil {
+		return FillHeader{}, err
+	}
+	if err := h.Validate(); err != nil {
+		return FillHeader{}, err
+	}
+	return h, nil
+}
+
+// decodeErrStatus maps an error reading a request to the status answered.
+func decodeErrStatus(err error) FillStatus {
+	if errors.Is(err, ErrMalformed) {
+		return FillUnprocessable
+	}
+	return FillError
+}
