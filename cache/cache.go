@@ -156,9 +156,9 @@ func (c *Cache) register(ctx context.Context, key string, size int64, fill FillF
 		opt(&o)
 	}
 	f := newFlight(key, size, c.cfg.MaxObjectBytes)
+	f.source = o.source
 	c.flights[key] = f
 	c.m.misses.Inc()
-	c.m.fills.WithLabelValues(o.source).Inc()
 	c.wg.Add(1)
 	go c.runFill(context.WithoutCancel(ctx), f, fill)
 	return f, false, nil

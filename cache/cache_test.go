@@ -416,18 +416,28 @@ func TestMetrics(t *testing.T) {
 	if _, _, err := getWithSource(c, "b", data, fill, "peer"); err != nil {
 		t.Fatal(err)
 	}
+	// A fill that starts as a peer fill and falls back to the origin says so.
+	fallback := func(ctx context.Context, w io.Writer) error {
+		SetFillSource(ctx, "origin")
+		_, err := w.Write(data)
+		return err
+	}
+	if _, _, err := getWithSource(c, "c", data, fallback, "peer"); err != nil {
+		t.Fatal(err)
+	}
+	SetFillSource(context.Background(), "ignored") // no fill in this context: no effect
 	settle(c)
 	checks := []struct {
 		name, labels string
 		want         float64
 	}{
-		{"classmesh_cache_fills_total", "source=origin", 1},
+		{"classmesh_cache_fills_total", "source=origin", 2},
 		{"classmesh_cache_fills_total", "source=peer", 1},
-		{"classmesh_cache_misses_total", "", 2},
+		{"classmesh_cache_misses_total", "", 3},
 		{"classmesh_cache_hits_total", "tier=memory", 1},
-		{"classmesh_cache_objects", "tier=memory", 2},
-		{"classmesh_cache_objects", "tier=disk", 2},
-		{"classmesh_cache_bytes", "tier=disk", 200},
+		{"classmesh_cache_objects", "tier=memory", 3},
+		{"classmesh_cache_objects", "tier=disk", 3},
+		{"classmesh_cache_bytes", "tier=disk", 300},
 		{"classmesh_cache_served_bytes_total", "tier=memory", 100},
 	}
 	for _, ch := range checks {

@@ -16,7 +16,14 @@ func (c *Cache) runFill(parent context.Context, f *flight, fill FillFunc) {
 	defer stop()
 
 	start := time.Now()
-	err := f.finish(callFill(ctx, fill, f))
+	ferr := callFill(context.WithValue(ctx, flightKey{}, f), fill, f)
+	// Count before finishing, so that whoever sees the body complete also
+	// sees the fill counted.
+	f.mu.Lock()
+	source := f.source
+	f.mu.Unlock()
+	c.m.fills.WithLabelValues(source).Inc()
+	err := f.finish(ferr)
 	c.m.fillTime.Observe(time.Since(start).Seconds())
 	if err != nil {
 		c.m.fillErrors.Inc()
@@ -29,6 +36,20 @@ func (c *Cache) runFill(parent context.Context, f *flight, fill FillFunc) {
 		delete(c.flights, f.key)
 	}
 	c.mu.Unlock()
+}
+
+type flightKey struct{}
+
+// SetFillSource, called by a FillFunc with the context it was given, sets
+// the source label under which classmesh_cache_fills_total counts this
+// fill (for example "peer", or "origin" after a fallback). It does nothing
+// with any other context. The fill is counted when it ends.
+func SetFillSource(ctx context.Context, source string) {
+	if f, ok := ctx.Value(flightKey{}).(*flight); ok {
+		f.mu.Lock()
+		f.source = source
+		f.mu.Unlock()
+	}
 }
 
 // callFill calls fill, turning a panic into an error so that waiters are

@@ -32,7 +32,8 @@ type flight struct {
 	err     error // terminal error; nil after a successful fill
 	werr    error // first Write error; it fails the fill whatever it returns
 	sum     [32]byte
-	noStore bool // set by Delete: do not store the result
+	noStore bool   // set by Delete: do not store the result
+	source  string // fills_total label; SetFillSource may change it
 }
 
 func newFlight(key string, size, maxSize int64) *flight {

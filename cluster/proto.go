@@ -166,13 +166,17 @@ func readFrame(r io.Reader, magic [4]byte) ([]byte, error) {
 
 // truncMsg bounds an error message for the wire, keeping valid UTF-8 and
 // replacing control characters.
-func truncMsg(s string) string {
-	b := make([]byte, 0, min(len(s), maxMessage))
+func truncMsg(s string) string { return truncString(s, maxMessage) }
+
+// truncString cuts s to at most limit bytes of printable UTF-8, replacing
+// control characters and invalid bytes with '?'.
+func truncString(s string, limit int) string {
+	b := make([]byte, 0, min(len(s), limit))
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			r = '?'
 		}
-		if len(b)+utf8.RuneLen(r) > maxMessage {
+		if len(b)+utf8.RuneLen(r) > limit {
 			break
 		}
 		b = utf8.AppendRune(b, r)

@@ -219,6 +219,10 @@ func (n *Node) fillError(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusUnprocessableEntity
 	case errors.Is(err, vod.ErrNotFound), errors.Is(err, origin.ErrNotFound):
 		code = http.StatusNotFound
+	case errors.Is(err, vod.ErrStale):
+		// The source changed under the index; it is being re-indexed.
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "2")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		code = http.StatusGatewayTimeout
 	}
