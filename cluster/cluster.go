@@ -202,6 +202,9 @@ type Member struct {
 	Load       Load
 	State      string // StateAlive, StateSuspect, StateDead or StateLeft
 	Self       bool
+	// Leaving is set while the member drains before a graceful leave; it
+	// still serves in-flight streams but should not be given new work.
+	Leaving bool
 }
 
 // Has reports whether m has role r.

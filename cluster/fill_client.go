@@ -206,8 +206,5 @@ func (c *FillClient) transportErr(ctx context.Context, stage string, err error) 
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("%w: %s timeout: %w", ErrPeerUnavailable, stage, err)
 	}
-	if errors.Is(err, ErrMalformed) {
-		return fmt.Errorf("%w: %s: %w", ErrPeerUnavailable, stage, err)
-	}
 	return fmt.Errorf("%w: %s: %w", ErrPeerUnavailable, stage, err)
 }

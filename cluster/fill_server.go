@@ -13,16 +13,16 @@ import (
 // FillServer answers fill requests with a FillHandler. Close waits for the
 // fills in progress after canceling their contexts.
 type FillServer struct {
-	cfg     FillConfig
-	h       FillHandler
-	m       *fillMetrics
-	log     *slog.Logger
-	slots   chan struct{}
-	ctx     context.Context
-	cancel  context.CancelFunc
-	mu      sync.Mutex // guards closed and wg.Add
-	closed  bool
-	wg      sync.WaitGroup
+	cfg    FillConfig
+	h      FillHandler
+	m      *fillMetrics
+	log    *slog.Logger
+	slots  chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards closed and wg.Add
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // NewFillServer returns a server for h; register it with Register.

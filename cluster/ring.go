@@ -85,7 +85,7 @@ type Ring struct {
 }
 
 // NewRing builds a Ring with DefaultRingConfig from a membership view.
-// Members that are not edges or not live are ignored; self is included
+// Members that are not edges, not live or Leaving are ignored; self is included
 // when it is an edge and not already listed.
 func NewRing(self Member, members []Member, epoch uint64) *Ring {
 	return NewRingWithConfig(DefaultRingConfig(), self, members, epoch)
@@ -143,10 +143,13 @@ func markOverloaded(g ringGroup, eps float64) {
 	}
 }
 
-// memberLive reports whether a member's gossip state allows it to own keys.
-// Unknown states (including "") count as live: the membership layer drops
-// failed members from the view anyway.
+// memberLive reports whether a member may be given new work: not draining
+// (Leaving) and not dead or left. Unknown states (including "") count as
+// live: the membership layer drops failed members from the view anyway.
 func memberLive(m Member) bool {
+	if m.Leaving {
+		return false
+	}
 	switch strings.ToLower(m.State) {
 	case "dead", "left", "failed", "leaving":
 		return false

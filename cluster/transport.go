@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -367,16 +366,4 @@ func (p *peerConn) current() *quic.Conn {
 	}
 	defer p.mu.Unlock()
 	return p.conn
-}
-
-// alpns returns the registered ALPNs, sorted.
-func (t *Transport) alpns() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make([]string, 0, len(t.handlers))
-	for a := range t.handlers {
-		out = append(out, a)
-	}
-	slices.Sort(out)
-	return out
 }

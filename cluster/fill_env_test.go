@@ -1,0 +1,100 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ftPair is two started transports of one cluster: owner serves, requester
+// dials.
+type ftPair struct {
+	owner, requester *Transport
+	ownerMember      Member
+}
+
+var (
+	ftCAOnce sync.Once
+	ftCA     *CA
+	ftCAErr  error
+)
+
+func ftTestCA(t testing.TB) *CA {
+	ftCAOnce.Do(func() { ftCA, ftCAErr = DeriveCA("fill-test-secret-0123456789") })
+	if ftCAErr != nil {
+		t.Fatal(ftCAErr)
+	}
+	return ftCA
+}
+
+// ftTransport starts a Transport named id on 127.0.0.1:0.
+func ftTransport(t testing.TB, id string) *Transport {
+	t.Helper()
+	tr, err := NewTransport(TransportConfig{NodeID: id, CA: ftTestCA(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+func ftNewPair(t testing.TB) *ftPair {
+	t.Helper()
+	p := &ftPair{owner: ftTransport(t, "owner"), requester: ftTransport(t, "requester")}
+	p.ownerMember = Member{ID: "owner", Roles: []Role{RoleEdge, RoleOrigin}, State: StateAlive,
+		QUICAddr: p.owner.Addr().String()}
+	return p
+}
+
+// signalWriter is an io.Writer collecting bytes that closes first once
+// at least n bytes arrived.
+type signalWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	n     int
+	first chan struct{}
+	once  sync.Once
+}
+
+func newSignalWriter(n int) *signalWriter {
+	return &signalWriter{n: n, first: make(chan struct{})}
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.buf.Len() >= w.n {
+		w.once.Do(func() { close(w.first) })
+	}
+	return len(p), nil
+}
+
+func (w *signalWriter) Bytes() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Clone(w.buf.Bytes())
+}
+
+// waitOrCtx waits for ch, giving up when ctx ends.
+func waitOrCtx(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// testCtx returns a context bounded well above any expected duration, so
+// a hang fails the test instead of the whole binary.
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
