@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster"
 )
 
 // Config configures a node. The zero value of every field has a documented
@@ -58,6 +60,48 @@ type Config struct {
 	// disables rescans.
 	RescanInterval time.Duration
 
+	// Cluster membership and node-to-node transport (see cluster.Config,
+	// whose zero values apply). A node alone is a cluster of one.
+
+	// NodeID names the node; empty means generated once and kept in
+	// DataDir/cluster/node-id.
+	NodeID string
+	// GossipAddr is the memberlist bind address (TCP and UDP). Empty
+	// means ":7946".
+	GossipAddr string
+	// AdvertiseAddr is the gossip address other nodes use to reach this
+	// one. Empty means derived from GossipAddr.
+	AdvertiseAddr string
+	// QUICAddr is the UDP address for node-to-node traffic (fills, origin
+	// reads, key rotation). Empty means ":7947".
+	QUICAddr string
+	// Join lists gossip addresses of nodes to join, retried with back-off.
+	Join []string
+	// Roles of this node; nil means edge, origin and control.
+	Roles []cluster.Role
+	// Region groups nodes; fills prefer an owner in the same region.
+	// Empty means "default".
+	Region string
+	// ClusterSecret derives the gossip key and the node-to-node CA. Empty
+	// means read or generate DataDir/cluster/cluster-secret.
+	ClusterSecret string
+	// TLSCA and TLSCAKey name an operator CA (PEM) to use instead of the
+	// secret-derived one.
+	TLSCA, TLSCAKey string
+	// GossipProfile is "lan" (default), "wan" or "local".
+	GossipProfile string
+	// CapacityBPS is the egress capacity in bit/s advertised for bounded
+	// load owner selection. Zero means unknown (load is not bounded).
+	CapacityBPS uint64
+	// PeerTimeout bounds the wait for the first byte from a segment's
+	// owner before this node fills from the origin itself. Zero means 2 s.
+	PeerTimeout time.Duration
+	// LeaveTimeout bounds the graceful leave on Close: announce, then
+	// wait for in-flight transfers. Zero means 10 s.
+	LeaveTimeout time.Duration
+	// Version is advertised to other nodes.
+	Version string
+
 	// Logger receives structured logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -71,6 +115,8 @@ func DefaultConfig() Config {
 		DiskCacheBytes:   10 << 30,
 		OriginTimeout:    20 * time.Second,
 		RescanInterval:   time.Minute,
+		PeerTimeout:      2 * time.Second,
+		LeaveTimeout:     10 * time.Second,
 	}
 }
 
@@ -97,6 +143,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RescanInterval == 0 {
 		c.RescanInterval = d.RescanInterval
+	}
+	if c.PeerTimeout == 0 {
+		c.PeerTimeout = d.PeerTimeout
+	}
+	if c.LeaveTimeout == 0 {
+		c.LeaveTimeout = d.LeaveTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -140,6 +192,11 @@ func (c Config) Validate() error {
 	}
 	if c.SegmentTarget < 0 || (c.SegmentTarget > 0 && c.SegmentTarget < time.Second) || c.SegmentTarget > time.Minute {
 		return bad("--segment-target %v: want between 1s and 1m", c.SegmentTarget)
+	}
+	for _, r := range c.Roles {
+		if r != cluster.RoleEdge && r != cluster.RoleOrigin && r != cluster.RoleControl {
+			return bad("--roles: unknown role %q (want edge, origin, control)", r)
+		}
 	}
 	if c.OriginTimeout < 0 {
 		return bad("--origin-timeout %v is negative", c.OriginTimeout)

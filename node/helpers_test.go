@@ -60,6 +60,18 @@ func mustNewNode(t testing.TB, cfg Config) *Node {
 	if cfg.RescanInterval == 0 {
 		cfg.RescanInterval = -1
 	}
+	if cfg.GossipAddr == "" {
+		cfg.GossipAddr = "127.0.0.1:0"
+	}
+	if cfg.QUICAddr == "" {
+		cfg.QUICAddr = "127.0.0.1:0"
+	}
+	if cfg.GossipProfile == "" {
+		cfg.GossipProfile = "local"
+	}
+	if cfg.LeaveTimeout == 0 {
+		cfg.LeaveTimeout = 2 * time.Second
+	}
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -145,11 +145,9 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, a *vod.Asset
 		httpError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	key := n.library.CacheKey(a, rend, fmt.Sprintf("seg-%d.m4s", num))
-	fill := func(ctx context.Context, fw io.Writer) error {
-		return n.library.WriteSegment(ctx, a, rend, num, fw)
-	}
-	e, err := n.cache.Get(r.Context(), key, size, fill)
+	object := fmt.Sprintf("seg-%d.m4s", num)
+	key := n.library.CacheKey(a, rend, object)
+	e, err := n.cache.Get(r.Context(), key, size, n.segmentFill(a, rend, num, object))
 	if err != nil {
 		n.fillError(w, r, err)
 		return

@@ -23,6 +23,7 @@ type httpMetrics struct {
 	// on every call, which shows in the hot-playlist profile.
 	mu       sync.RWMutex
 	children map[routeCode]*routeSeries
+	egress   *egressMeter
 }
 
 type routeCode struct {
@@ -57,8 +58,9 @@ func (m *httpMetrics) series(route string, code int) *routeSeries {
 	return s
 }
 
-func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+func newHTTPMetrics(reg prometheus.Registerer, egress *egressMeter) *httpMetrics {
 	m := &httpMetrics{
+		egress:   egress,
 		children: make(map[routeCode]*routeSeries),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "classmesh_http_requests_total",
@@ -95,6 +97,7 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 			s.requests.Inc()
 			s.duration.Observe(time.Since(start).Seconds())
 			s.bytes.Add(float64(sw.n))
+			m.egress.add(sw.n)
 		}()
 		next.ServeHTTP(sw, r)
 	})

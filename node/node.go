@@ -28,6 +28,7 @@ import (
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/classmesh/classmesh/cache"
+	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/vod"
 )
@@ -40,8 +41,18 @@ type Node struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	origin   vod.Origin
+	remote   bool // origin is the cluster's origin-role members
 	library  *vod.Library
 	cache    *cache.Cache
+
+	cluster      *cluster.Cluster
+	ring         *cluster.RingKeeper
+	fillClient   *cluster.FillClient
+	fillServer   *cluster.FillServer
+	originServer *cluster.OriginServer
+	unsubscribe  func()
+	refreshCh    chan struct{}
+	egress       egressMeter
 
 	handler  http.Handler
 	listener net.Listener
@@ -63,9 +74,9 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	n := &Node{cfg: cfg, logger: cfg.Logger, registry: prometheus.NewRegistry()}
+	n := &Node{cfg: cfg, logger: cfg.Logger, registry: prometheus.NewRegistry(), refreshCh: make(chan struct{}, 1)}
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n.metrics = newHTTPMetrics(n.registry)
+	n.metrics = newHTTPMetrics(n.registry, &n.egress)
 	if err := n.build(); err != nil {
 		n.closeParts()
 		return nil, err
@@ -86,6 +97,16 @@ func (n *Node) build() error {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("node: data dir: %w", err)
+	}
+	// Bind the HTTP port first: other nodes learn this node's URL from
+	// gossip metadata.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("node: listen %s: %w", cfg.HTTPAddr, err)
+	}
+	n.listener = ln
+	if err := n.buildCluster(); err != nil {
+		return err
 	}
 	o, err := n.buildOrigin()
 	if err != nil {
@@ -117,7 +138,7 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("node: cache: %w", err)
 	}
-	return nil
+	return n.buildFill()
 }
 
 func (n *Node) buildOrigin() (vod.Origin, error) {
@@ -139,24 +160,30 @@ func (n *Node) buildOrigin() (vod.Origin, error) {
 		n.cfg.MediaDir = dir
 		return origin.NewDir(dir, n.logger.With("part", "origin"))
 	}
-	// An edge with no media of its own: an empty library.
-	dir := filepath.Join(cfg.DataDir, "media")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("node: media dir: %w", err)
+	// An edge with no media of its own packages the media of the
+	// cluster's origin-role members, read over QUIC.
+	n.remote = true
+	ro, err := cluster.NewRemoteOrigin(n.cluster.Transport(), n.cluster, cluster.RemoteConfig{
+		Timeout: cfg.OriginTimeout,
+		Logger:  n.logger.With("part", "remote-origin"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: remote origin: %w", err)
 	}
-	return origin.NewDir(dir, n.logger.With("part", "origin"))
+	return ro, nil
 }
 
 // Start indexes the library, opens the listeners and serves until Close.
 func (n *Node) Start(ctx context.Context) error {
-	if err := n.library.Refresh(ctx); err != nil {
-		return fmt.Errorf("node: index %s: %w", n.origin, err)
+	if !n.remote {
+		if err := n.library.Refresh(ctx); err != nil {
+			return fmt.Errorf("node: index %s: %w", n.origin, err)
+		}
 	}
-	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("node: listen %s: %w", n.cfg.HTTPAddr, err)
+	if err := n.cluster.Start(ctx); err != nil {
+		return fmt.Errorf("node: cluster: %w", err)
 	}
-	n.listener = ln
+	ln := n.listener
 	handler := n.handler
 	n.server = &http.Server{
 		Handler:           handler,
@@ -175,9 +202,10 @@ func (n *Node) Start(ctx context.Context) error {
 	} else {
 		n.goServe(func() error { return n.server.Serve(ln) })
 	}
-	if n.cfg.RescanInterval > 0 {
-		n.wg.Add(1)
-		go n.rescanLoop(runCtx)
+	n.wg.Add(1)
+	go n.rescanLoop(runCtx)
+	if n.remote {
+		n.requestRefresh()
 	}
 	n.ready.Store(true)
 	n.logger.Info("node serving", "url", n.URL(), "origin", n.origin.String(),
@@ -228,19 +256,34 @@ func (n *Node) goServe(serve func() error) {
 	}()
 }
 
+// rescanLoop lists the origin again every RescanInterval and whenever
+// requestRefresh asks (an origin-role member joined or left).
 func (n *Node) rescanLoop(ctx context.Context) {
 	defer n.wg.Done()
-	t := time.NewTicker(n.cfg.RescanInterval)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if n.cfg.RescanInterval > 0 {
+		t := time.NewTicker(n.cfg.RescanInterval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			if err := n.library.Refresh(ctx); err != nil && ctx.Err() == nil {
-				n.logger.Warn("node: rescan failed", "origin", n.origin.String(), "err", err)
-			}
+		case <-tick:
+		case <-n.refreshCh:
 		}
+		if err := n.library.Refresh(ctx); err != nil && ctx.Err() == nil {
+			n.logger.Warn("node: rescan failed", "origin", n.origin.String(), "err", err)
+		}
+	}
+}
+
+// requestRefresh asks rescanLoop for a rescan without blocking.
+func (n *Node) requestRefresh() {
+	select {
+	case n.refreshCh <- struct{}{}:
+	default:
 	}
 }
 
@@ -280,10 +323,17 @@ func (n *Node) Close() error {
 	}
 	n.closed = true
 	n.ready.Store(false)
+	var errs []error
+	// Announce the leave first so other nodes stop routing fills here,
+	// and let in-flight node-to-node transfers finish.
+	if n.cluster != nil && n.cancel != nil {
+		if err := n.cluster.Leave(n.cfg.LeaveTimeout); err != nil {
+			n.logger.Warn("node: graceful leave", "err", err)
+		}
+	}
 	if n.cancel != nil {
 		n.cancel()
 	}
-	var errs []error
 	if n.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := n.server.Shutdown(ctx); err != nil {
@@ -304,6 +354,23 @@ func (n *Node) Close() error {
 
 func (n *Node) closeParts() error {
 	var errs []error
+	if n.unsubscribe != nil {
+		n.unsubscribe()
+	}
+	if n.fillServer != nil {
+		errs = append(errs, n.fillServer.Close())
+	}
+	if n.originServer != nil {
+		errs = append(errs, n.originServer.Close())
+	}
+	if n.cluster != nil {
+		if err := n.cluster.Close(); err != nil && !errors.Is(err, cluster.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if n.listener != nil && n.server == nil {
+		n.listener.Close() // built but never started
+	}
 	if n.cache != nil {
 		errs = append(errs, n.cache.Close())
 	}

@@ -21,7 +21,8 @@ func FuzzRoutes(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	n, err := New(Config{MediaDir: demoDir(f), DataDir: f.TempDir(), Logger: testLogger(f), RescanInterval: -1, DiskCacheBytes: -1})
+	n, err := New(Config{MediaDir: demoDir(f), DataDir: f.TempDir(), Logger: testLogger(f), RescanInterval: -1, DiskCacheBytes: -1,
+		GossipAddr: "127.0.0.1:0", QUICAddr: "127.0.0.1:0"})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,0 +1,230 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/classmesh/classmesh/cache"
+	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/node/vod"
+)
+
+// buildCluster creates the membership and node-to-node transport. The
+// cluster is not started until Start.
+func (n *Node) buildCluster() error {
+	cfg := n.cfg
+	c, err := cluster.New(cluster.Config{
+		NodeID:        cfg.NodeID,
+		DataDir:       filepath.Join(cfg.DataDir, "cluster"),
+		GossipAddr:    cfg.GossipAddr,
+		AdvertiseAddr: cfg.AdvertiseAddr,
+		QUICAddr:      cfg.QUICAddr,
+		Join:          cfg.Join,
+		Roles:         cfg.Roles,
+		Region:        cfg.Region,
+		HTTPAddr:      n.URL(),
+		Secret:        cfg.ClusterSecret,
+		TLSCA:         cfg.TLSCA,
+		TLSCAKey:      cfg.TLSCAKey,
+		GossipProfile: cfg.GossipProfile,
+		Version:       cfg.Version,
+		LoadFunc:      n.load,
+		Logger:        n.logger.With("part", "cluster"),
+		Registerer:    n.registry,
+	})
+	if err != nil {
+		return fmt.Errorf("node: cluster: %w", err)
+	}
+	n.cluster = c
+	n.ring = cluster.NewRingKeeper(c, cluster.DefaultRingConfig())
+	n.unsubscribe = c.Subscribe(eventFunc(n.handleClusterEvent))
+	return nil
+}
+
+// buildFill wires the fill protocol: this node asks owners for segments
+// (client) and answers as an owner (server); an origin-role node with media
+// of its own also serves byte ranges of it to the cluster.
+func (n *Node) buildFill() error {
+	fc := cluster.DefaultFillConfig()
+	fc.FirstByteTimeout = n.cfg.PeerTimeout
+	fc.Logger = n.logger.With("part", "fill")
+	fc.Registerer = n.registry
+	var err error
+	if n.fillClient, err = cluster.NewFillClient(n.cluster.Transport(), fc); err != nil {
+		return fmt.Errorf("node: fill client: %w", err)
+	}
+	fc.Registerer = nil // one set of fill metrics per node
+	if n.fillServer, err = cluster.NewFillServer(fc, n); err != nil {
+		return fmt.Errorf("node: fill server: %w", err)
+	}
+	n.fillServer.Register(n.cluster.Transport())
+	if !n.remote && n.cluster.Self().Has(cluster.RoleOrigin) {
+		if n.originServer, err = cluster.NewOriginServer(cluster.DefaultRemoteConfig(), n.origin); err != nil {
+			return fmt.Errorf("node: origin server: %w", err)
+		}
+		n.originServer.Register(n.cluster.Transport())
+	}
+	return nil
+}
+
+type eventFunc func(cluster.Event)
+
+func (f eventFunc) HandleClusterEvent(e cluster.Event) { f(e) }
+
+// handleClusterEvent keeps the owner ring current and, on an edge that
+// reads media from the cluster, rescans when an origin comes or goes.
+func (n *Node) handleClusterEvent(e cluster.Event) {
+	n.ring.HandleClusterEvent(e)
+	if n.remote && e.Type != cluster.EventUpdate && e.Member.Has(cluster.RoleOrigin) && !e.Member.Self {
+		n.requestRefresh()
+	}
+}
+
+// segmentFill returns the fill function for a cold segment. When it runs
+// it asks the segment's owner in the cluster, or reads the origin when this
+// node is the owner. A peer that fails before sending a byte makes this
+// node fill from the origin itself; one that fails later fails the fill
+// (the cache keeps nothing, the learner's response is cut off).
+func (n *Node) segmentFill(a *vod.Asset, rend *vod.Rendition, num int, object string) cache.FillFunc {
+	return func(ctx context.Context, w io.Writer) error {
+		ring := n.ring.Ring()
+		req := cluster.FillRequest{
+			Hop:         1,
+			Epoch:       ring.Epoch(),
+			Requester:   n.cluster.ID(),
+			Region:      n.cluster.Self().Region,
+			AssetID:     a.ID,
+			RenditionID: rend.ID,
+			Object:      object,
+			Source:      rend.SourceID,
+		}
+		if owner, ok := ring.Owner(req.Key(), req.Region); ok && owner.ID != n.cluster.ID() {
+			cache.SetFillSource(ctx, "peer")
+			res, err := n.fillClient.Fetch(ctx, owner, req, w)
+			if err == nil {
+				return nil
+			}
+			if res.Bytes > 0 {
+				return fmt.Errorf("node: owner %s failed after %d bytes: %w", owner.ID, res.Bytes, err)
+			}
+			n.logger.Warn("node: owner did not serve the segment; filling from the origin",
+				"owner", owner.ID, "key", req.Key(), "err", err)
+			cache.SetFillSource(ctx, "origin")
+		}
+		return n.library.WriteSegment(ctx, a, rend, num, w)
+	}
+}
+
+// ServeFill answers another node's fill request as the segment's owner: it
+// serves from this node's cache and fills it from the origin on a miss. It
+// never forwards the request again (the requester already chose this node),
+// so disagreeing views of the ring cannot loop.
+func (n *Node) ServeFill(ctx context.Context, req cluster.FillRequest, w cluster.FillResponseWriter) error {
+	refuse := func(st cluster.FillStatus, format string, args ...any) error {
+		return &cluster.FillStatusError{Status: st, Message: fmt.Sprintf(format, args...)}
+	}
+	a, ok := n.library.Asset(req.AssetID)
+	if !ok {
+		return refuse(cluster.FillNotFound, "no asset %q", req.AssetID)
+	}
+	if a.Status != vod.StatusReady {
+		return refuse(cluster.FillUnprocessable, "asset %q failed: %s", a.ID, a.Reason)
+	}
+	rend, ok := a.Rendition(req.RenditionID)
+	if !ok {
+		return refuse(cluster.FillNotFound, "no rendition %q", req.RenditionID)
+	}
+	if req.Source != "" && req.Source != rend.SourceID {
+		return refuse(cluster.FillNotFound, "source identity %q differs from %q here", req.Source, rend.SourceID)
+	}
+	if !strings.HasPrefix(req.Object, "seg-") || !strings.HasSuffix(req.Object, ".m4s") {
+		return refuse(cluster.FillNotFound, "no object %q", req.Object)
+	}
+	num, err := parseSegmentNumber(req.Object)
+	if err != nil || num >= len(rend.Segments) {
+		return refuse(cluster.FillNotFound, "no segment %q", req.Object)
+	}
+	size, _ := rend.SegmentSize(num)
+	key := n.library.CacheKey(a, rend, req.Object)
+	e, err := n.cache.Get(ctx, key, size, func(ctx context.Context, w io.Writer) error {
+		return n.library.WriteSegment(ctx, a, rend, num, w)
+	})
+	if err != nil {
+		return refuse(fillStatus(err), "%v", err)
+	}
+	defer e.Release()
+	hdr := cluster.FillHeader{Status: cluster.FillOK, Size: size}
+	if sum, ok := e.SHA256(); ok {
+		hdr.SHA256 = sum[:]
+	}
+	if err := w.WriteHeader(hdr); err != nil {
+		return err
+	}
+	if body := e.Bytes(); body != nil {
+		_, err = w.Write(body)
+		return err
+	}
+	var src io.Reader
+	if rs := e.ReadSeeker(); rs != nil {
+		src = rs
+	} else {
+		rd := e.NewReader(ctx)
+		defer rd.Close()
+		src = rd
+	}
+	_, err = io.Copy(w, src)
+	return err
+}
+
+func fillStatus(err error) cluster.FillStatus {
+	switch {
+	case errors.Is(err, vod.ErrAssetFailed):
+		return cluster.FillUnprocessable
+	case errors.Is(err, vod.ErrNotFound):
+		return cluster.FillNotFound
+	}
+	return cluster.FillError
+}
+
+// load reports this node's load for gossip metadata.
+func (n *Node) load() cluster.Load {
+	l := cluster.Load{EgressBPS: n.egress.rate(), CapacityBPS: n.cfg.CapacityBPS}
+	if n.cache != nil && n.cfg.DiskCacheBytes > 0 {
+		l.CacheFullness = float32(n.cache.Stats().DiskBytes) / float32(n.cfg.DiskCacheBytes)
+	}
+	return l
+}
+
+// egressMeter turns a byte counter into a bit rate between two readings.
+type egressMeter struct {
+	bytes atomic.Uint64
+	mu    sync.Mutex
+	last  uint64
+	at    time.Time
+}
+
+func (m *egressMeter) add(n int64) { m.bytes.Add(uint64(n)) }
+
+func (m *egressMeter) rate() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now, total := time.Now(), m.bytes.Load()
+	var bps uint64
+	if !m.at.IsZero() {
+		if dt := now.Sub(m.at).Seconds(); dt > 0 {
+			bps = uint64(float64(total-m.last) * 8 / dt)
+		}
+	}
+	m.last, m.at = total, now
+	return bps
+}
+
+// Cluster exposes the membership (tests, the members API).
+func (n *Node) Cluster() *cluster.Cluster { return n.cluster }
