@@ -306,7 +306,14 @@ func (c *Cluster) refreshMeta() {
 
 // Leave announces a graceful leave, waits up to timeout in total for
 // in-flight incoming streams to finish, then closes.
+// Leave on a closed Cluster returns ErrClosed.
 func (c *Cluster) Leave(timeout time.Duration) error {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	deadline := time.Now().Add(timeout)
 	var errs []error
 	if ml := c.memberlist(); ml != nil {

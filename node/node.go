@@ -327,7 +327,7 @@ func (n *Node) Close() error {
 	// Announce the leave first so other nodes stop routing fills here,
 	// and let in-flight node-to-node transfers finish.
 	if n.cluster != nil && n.cancel != nil {
-		if err := n.cluster.Leave(n.cfg.LeaveTimeout); err != nil {
+		if err := n.cluster.Leave(n.cfg.LeaveTimeout); err != nil && !errors.Is(err, cluster.ErrClosed) {
 			n.logger.Warn("node: graceful leave", "err", err)
 		}
 	}

@@ -19,6 +19,9 @@ func (n *Node) routes() http.Handler {
 	// Catalog API (api.go).
 	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
+	mux.HandleFunc("GET /api/v1/cluster/members", n.handleMembers)
+	mux.HandleFunc("GET /api/v1/cluster/keys", n.handleKeys)
+	mux.HandleFunc("POST /api/v1/cluster/keys", n.handleKeys)
 	mux.HandleFunc("/api/", n.handleAPINotFound)
 	// Operations.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{Registry: n.registry}))

@@ -1,6 +1,8 @@
 // Command classmesh runs and operates classmesh nodes.
 //
 //	classmesh serve [flags]   run a node
+//	classmesh members         list the cluster's members
+//	classmesh keys ...        rotate the gossip key across the cluster
 //	classmesh version         print the version
 //
 // Run "classmesh help serve" for the flags.
@@ -27,6 +29,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "members":
+		return members(args[1:], stdout, stderr)
+	case "keys":
+		return keys(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "classmesh", version)
 		return 0
@@ -48,6 +54,8 @@ func usage(w io.Writer) {
 
 Usage:
   classmesh serve [flags]    run a node (see "classmesh help serve")
+  classmesh members          list the cluster's members (--addr URL of a node)
+  classmesh keys ...         rotate the cluster's gossip key (classmesh keys for help)
   classmesh version          print the version
   classmesh help [command]   show help
 

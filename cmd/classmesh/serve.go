@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/node"
 )
 
@@ -36,6 +37,28 @@ func serveFlags(fs *flag.FlagSet, cfg *node.Config, logLevel, logFormat, configF
 	fs.Int64Var(&cfg.DiskCacheBytes, "cache-disk", cfg.DiskCacheBytes, "disk cache budget in bytes (negative = off)")
 	fs.DurationVar(&cfg.OriginTimeout, "origin-timeout", cfg.OriginTimeout, "time limit for packaging one segment from the origin")
 	fs.DurationVar(&cfg.RescanInterval, "rescan", cfg.RescanInterval, "how often to look for new or changed media (negative = never)")
+	fs.StringVar(&cfg.NodeID, "node-id", cfg.NodeID, "node name in the cluster (default: generated once, kept in the data dir)")
+	fs.StringVar(&cfg.GossipAddr, "gossip", cfg.GossipAddr, "gossip (memberlist) bind address, TCP and UDP (default :7946)")
+	fs.StringVar(&cfg.AdvertiseAddr, "advertise", cfg.AdvertiseAddr, "gossip address other nodes use to reach this one (default: derived)")
+	fs.StringVar(&cfg.QUICAddr, "quic", cfg.QUICAddr, "node-to-node QUIC address, UDP (default :7947)")
+	fs.Func("join", "comma-separated gossip addresses of nodes to join (retried until one answers)", func(v string) error {
+		cfg.Join = splitList(v)
+		return nil
+	})
+	fs.Func("roles", "comma-separated roles: edge, origin, control (default all three)", func(v string) error {
+		cfg.Roles = nil
+		for _, r := range splitList(v) {
+			cfg.Roles = append(cfg.Roles, cluster.Role(r))
+		}
+		return nil
+	})
+	fs.StringVar(&cfg.Region, "region", cfg.Region, "region name; segment owners are chosen in the requester's region first")
+	fs.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret, "cluster secret: derives the gossip key and node-to-node TLS trust (default: generated and kept in the data dir)")
+	fs.StringVar(&cfg.TLSCA, "tls-ca", cfg.TLSCA, "operator CA certificate (PEM) for node-to-node TLS instead of the secret-derived CA")
+	fs.StringVar(&cfg.TLSCAKey, "tls-ca-key", cfg.TLSCAKey, "private key (PEM) of --tls-ca, used to issue this node's certificate")
+	fs.StringVar(&cfg.GossipProfile, "gossip-profile", cfg.GossipProfile, "gossip timing: lan, wan or local (default lan)")
+	fs.Uint64Var(&cfg.CapacityBPS, "capacity", cfg.CapacityBPS, "egress capacity in bit/s, for load-bounded owner selection (0 = unknown)")
+	fs.DurationVar(&cfg.PeerTimeout, "peer-timeout", cfg.PeerTimeout, "wait this long for a segment's owner before filling from the origin")
 	fs.StringVar(logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(logFormat, "log-format", "text", "log format: text or json")
 }
@@ -70,6 +93,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Logger = logger
+	cfg.Version = version
 	return runNode(cfg, stdout, logger)
 }
 
@@ -151,6 +175,16 @@ func applyFileAndEnv(fs *flag.FlagSet, configFile string) error {
 		}
 	})
 	return firstErr
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

@@ -1,0 +1,140 @@
+package node
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/classmesh/classmesh/cluster"
+)
+
+// memberJSON is the API form of a cluster member.
+type memberJSON struct {
+	ID            string   `json:"id"`
+	Roles         []string `json:"roles"`
+	Region        string   `json:"region"`
+	HTTPAddr      string   `json:"http_addr"`
+	QUICAddr      string   `json:"quic_addr"`
+	GossipAddr    string   `json:"gossip_addr"`
+	State         string   `json:"state"`
+	Leaving       bool     `json:"leaving,omitempty"`
+	Version       string   `json:"version"`
+	EgressBPS     uint64   `json:"egress_bps"`
+	CapacityBPS   uint64   `json:"capacity_bps"`
+	CacheFullness float32  `json:"cache_fullness"`
+	Self          bool     `json:"self,omitempty"`
+}
+
+func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
+	members := n.cluster.AllMembers()
+	out := make([]memberJSON, 0, len(members))
+	for _, m := range members {
+		roles := make([]string, len(m.Roles))
+		for i, r := range m.Roles {
+			roles[i] = string(r)
+		}
+		out = append(out, memberJSON{
+			ID: m.ID, Roles: roles, Region: m.Region, HTTPAddr: m.HTTPAddr, QUICAddr: m.QUICAddr,
+			GossipAddr: m.GossipAddr, State: m.State, Leaving: m.Leaving, Version: m.Version,
+			EgressBPS: m.Load.EgressBPS, CapacityBPS: m.Load.CapacityBPS, CacheFullness: m.Load.CacheFullness,
+			Self: m.Self,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// keysRequest is the body of POST /api/v1/cluster/keys.
+type keysRequest struct {
+	Op  string `json:"op"`  // install, use, remove
+	Key string `json:"key"` // base64 (standard or URL alphabet), 16, 24 or 32 bytes
+}
+
+// handleKeys lists (GET) or rotates (POST) the gossip keys of the whole
+// cluster. Until API tokens exist, key changes are accepted only from the
+// node's own machine (loopback).
+func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		keys := n.cluster.ListKeys()
+		out := make([]string, len(keys))
+		for i, k := range keys {
+			out[i] = base64.StdEncoding.EncodeToString(k)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"keys": out, "primary": first(out)})
+		return
+	}
+	if !fromLoopback(r) {
+		writeJSONError(w, http.StatusForbidden, "key changes are accepted only from loopback on the node itself")
+		return
+	}
+	// A JSON content type forces a CORS preflight, which this node does not
+	// grant for POST: a web page cannot change keys through a browser.
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != "application/json" {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	var req keysRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		return
+	}
+	key, err := decodeKey(req.Key)
+	if err != nil {
+		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	var op func() error
+	switch req.Op {
+	case "install":
+		op = func() error { return n.cluster.InstallKey(r.Context(), key) }
+	case "use":
+		op = func() error { return n.cluster.UseKey(r.Context(), key) }
+	case "remove":
+		op = func() error { return n.cluster.RemoveKey(r.Context(), key) }
+	default:
+		writeJSONError(w, http.StatusUnprocessableEntity, `op must be "install", "use" or "remove"`)
+		return
+	}
+	if err := op(); err != nil {
+		code := http.StatusUnprocessableEntity
+		if errors.Is(err, cluster.ErrKeyRollout) {
+			code = http.StatusBadGateway
+		}
+		n.logger.Warn("node: gossip key change failed", "op", req.Op, "err", err)
+		writeJSONError(w, code, err.Error())
+		return
+	}
+	n.logger.Info("node: gossip key changed across the cluster", "op", req.Op)
+	writeJSON(w, http.StatusOK, map[string]string{"result": "ok", "op": req.Op})
+}
+
+func decodeKey(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			if len(k) != 16 && len(k) != 24 && len(k) != 32 {
+				return nil, errors.New("key must be 16, 24 or 32 bytes (AES-128/192/256)")
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("key is not base64")
+}
+
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
