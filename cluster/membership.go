@@ -39,11 +39,13 @@ type Cluster struct {
 	meta nodeMeta
 	// gossipAddr is this node's advertised gossip address, copied at Start.
 	gossipAddr string
-	known      map[string]*knownMember // every member seen, incl. dead and left
-	subs       map[int]EventHandler
-	nextSub    int
-	started    bool
-	closed     bool
+	// gossipInterval is memberlist's gossip period for the chosen profile.
+	gossipInterval time.Duration
+	known          map[string]*knownMember // every member seen, incl. dead and left
+	subs           map[int]EventHandler
+	nextSub        int
+	started        bool
+	closed         bool
 }
 
 // knownMember is the last state seen of a member.
@@ -51,6 +53,10 @@ type knownMember struct {
 	member Member
 	since  time.Time
 }
+
+// leaveAnnounceRounds is how many gossip periods Leave lets the leaving
+// flag spread before the leave message.
+const leaveAnnounceRounds = 10
 
 // leaveLinger is how long Leave keeps connections open after the last
 // in-flight stream finished.
@@ -215,6 +221,7 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 	mlc.Events = &eventDelegate{c: c}
 	mlc.Logger = log.New(newGossipLog(c.log), "", 0)
 	mlc.DeadNodeReclaimTime = 30 * time.Second
+	c.gossipInterval = mlc.GossipInterval
 	return mlc, nil
 }
 
@@ -322,6 +329,13 @@ func (c *Cluster) Leave(timeout time.Duration) error {
 		c.mu.Unlock()
 		if err := ml.UpdateNode(timeout / 2); err != nil {
 			c.log.Debug("cluster: announce leaving", "err", err)
+		}
+		// Give the leaving flag a few gossip rounds to reach every member
+		// before the leave message does: receivers tell a graceful leave
+		// from a failure by it (memberlist does not expose "left").
+		select {
+		case <-time.After(min(c.gossipInterval*leaveAnnounceRounds, timeout/4)):
+		case <-c.ctx.Done():
 		}
 		if err := ml.Leave(timeout); err != nil {
 			errs = append(errs, fmt.Errorf("cluster: leave: %w", err))

@@ -60,7 +60,6 @@ func (n *Node) buildFill() error {
 	if n.fillClient, err = cluster.NewFillClient(n.cluster.Transport(), fc); err != nil {
 		return fmt.Errorf("node: fill client: %w", err)
 	}
-	fc.Registerer = nil // one set of fill metrics per node
 	if n.fillServer, err = cluster.NewFillServer(fc, n); err != nil {
 		return fmt.Errorf("node: fill server: %w", err)
 	}

@@ -1,12 +1,17 @@
-// Command benchload is the load generator behind `make bench` (B2 and B3).
+// Command benchload is the load generator behind `make bench` (B2 to B5).
 // It fetches URLs over HTTP/1.1 and reports time to first byte and to last
-// byte, and, given a node's /metrics URL, how many cache fills the load
-// caused.
+// byte, and, given nodes' /metrics URLs, how many cache fills and upstream
+// requests the load caused.
 //
 //	benchload -mode cold  -urls FILE [-c 1]          every URL once (cold packaging latency)
 //	benchload -mode storm -urls FILE -clients 500    all clients at once over the URLs
+//	benchload -mode peer  -urls PATHS -nodes A,B     owner-over-QUIC versus local hit (B5)
 //
-// It prints one JSON object. Every run is bounded by -timeout.
+// -metrics takes a comma-separated list of /metrics URLs whose
+// classmesh_cache_fills_total (optionally one -fill-source) is summed;
+// -upstream-metrics and -upstream-log count the requests an upstream
+// received during the run (B4). It prints one JSON object. Every run is
+// bounded by -timeout.
 package main
 
 import (
@@ -15,14 +20,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -39,52 +39,124 @@ type result struct {
 	Fills        float64 `json:"fills,omitempty"`
 	FillsPerURL  float64 `json:"fills_per_url,omitempty"`
 	DistinctURLs int     `json:"distinct_urls"`
+	// Upstream counts requests an upstream saw during the run
+	// (-upstream-metrics, -upstream-log); UpstreamPerURL divides by the
+	// distinct URLs (or -unique).
+	Upstream       float64 `json:"upstream_requests,omitempty"`
+	UpstreamPerURL float64 `json:"upstream_per_url,omitempty"`
 }
 
-type sample struct {
-	ttfb, ttlb time.Duration
-	n          int64
-	err        error
+type options struct {
+	mode        string
+	urlsFile    string
+	conc        int
+	clients     int
+	metrics     []string
+	fillSource  string
+	upMetrics   []string
+	upLog       string
+	unique      int
+	nodes       []string
+	timeout     time.Duration
+	scrapeDelay time.Duration
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("benchload", flag.ContinueOnError)
+	fs.StringVar(&o.mode, "mode", "cold", "cold: each URL once; storm: -clients requests at once spread over the URLs; peer: owner versus local latency (-nodes)")
+	fs.StringVar(&o.urlsFile, "urls", "", "file with one URL per line (peer mode: one path per line)")
+	fs.IntVar(&o.conc, "c", 1, "concurrency in cold mode")
+	fs.IntVar(&o.clients, "clients", 500, "clients in storm mode")
+	metrics := fs.String("metrics", "", "comma-separated node /metrics URLs to count fills")
+	fs.StringVar(&o.fillSource, "fill-source", "", "count only fills with this source label (origin, peer); empty = all")
+	up := fs.String("upstream-metrics", "", "comma-separated classmesh /metrics URLs of an upstream: count its /v/ requests")
+	fs.StringVar(&o.upLog, "upstream-log", "", "upstream access log: count the lines appended during the run")
+	fs.IntVar(&o.unique, "unique", 0, "distinct objects behind the URLs (default: distinct URL lines)")
+	nodes := fs.String("nodes", "", "peer mode: base URLs of two nodes, the probe node first")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "bound on the whole run")
+	fs.DurationVar(&o.scrapeDelay, "settle", 0, "wait this long after the load before reading counters")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.metrics, o.upMetrics, o.nodes = splitList(*metrics), splitList(*up), splitList(*nodes)
+	return o, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func main() {
-	mode := flag.String("mode", "cold", "cold: each URL once; storm: -clients requests at once spread over the URLs")
-	urlsFile := flag.String("urls", "", "file with one URL per line")
-	conc := flag.Int("c", 1, "concurrency in cold mode")
-	clients := flag.Int("clients", 500, "clients in storm mode")
-	metrics := flag.String("metrics", "", "node /metrics URL to count fills")
-	timeout := flag.Duration("timeout", 5*time.Minute, "bound on the whole run")
-	flag.Parse()
-	urls, err := readLines(*urlsFile)
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		os.Exit(2)
+	}
+	urls, err := readLines(o.urlsFile)
 	if err != nil || len(urls) == 0 {
 		fmt.Fprintf(os.Stderr, "benchload: -urls: %v (%d urls)\n", err, len(urls))
 		os.Exit(2)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, DisableCompression: true}}
-	before := fills(*metrics)
-	start := time.Now()
-	var samples []sample
-	switch *mode {
-	case "cold":
-		samples = runCold(ctx, client, urls, *conc)
-	case "storm":
-		samples = runStorm(ctx, client, urls, *clients)
+	var out any
+	var errs int
+	switch o.mode {
+	case "cold", "storm":
+		res := runLoad(ctx, client, o, urls)
+		out, errs = res, res.Errors
+	case "peer":
+		res, err := runPeer(ctx, client, o.nodes, urls)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchload:", err)
+			os.Exit(1)
+		}
+		out, errs = res, res.Errors
 	default:
-		fmt.Fprintf(os.Stderr, "benchload: unknown -mode %q\n", *mode)
+		fmt.Fprintf(os.Stderr, "benchload: unknown -mode %q\n", o.mode)
 		os.Exit(2)
 	}
-	res := summarize(*mode, samples, time.Since(start))
-	res.DistinctURLs = len(urls)
-	if *metrics != "" {
-		res.Fills = fills(*metrics) - before
-		res.FillsPerURL = res.Fills / float64(len(urls))
-	}
-	json.NewEncoder(os.Stdout).Encode(res)
-	if res.Errors > 0 {
+	json.NewEncoder(os.Stdout).Encode(out)
+	if errs > 0 {
 		os.Exit(1)
 	}
+}
+
+// runLoad runs the cold and storm modes and counts what they caused.
+func runLoad(ctx context.Context, client *http.Client, o options, urls []string) result {
+	sc := scraper{client: client}
+	fillsBefore := sc.fills(o.metrics, o.fillSource)
+	upBefore := sc.upstream(o.upMetrics) + float64(countLines(o.upLog))
+	start := time.Now()
+	var samples []sample
+	if o.mode == "cold" {
+		samples = runCold(ctx, client, urls, o.conc)
+	} else {
+		samples = runStorm(ctx, client, urls, o.clients)
+	}
+	res := summarize(o.mode, samples, time.Since(start))
+	res.DistinctURLs = distinct(urls)
+	unique := res.DistinctURLs
+	if o.unique > 0 {
+		unique = o.unique
+	}
+	time.Sleep(o.scrapeDelay)
+	if len(o.metrics) > 0 {
+		res.Fills = sc.fills(o.metrics, o.fillSource) - fillsBefore
+		res.FillsPerURL = res.Fills / float64(unique)
+	}
+	if len(o.upMetrics) > 0 || o.upLog != "" {
+		res.Upstream = sc.upstream(o.upMetrics) + float64(countLines(o.upLog)) - upBefore
+		res.UpstreamPerURL = res.Upstream / float64(unique)
+	}
+	return res
 }
 
 func readLines(path string) ([]string, error) {
@@ -103,110 +175,22 @@ func readLines(path string) ([]string, error) {
 	return out, sc.Err()
 }
 
-func fetch(ctx context.Context, client *http.Client, url string) sample {
-	var first time.Time
-	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { first = time.Now() }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, url, nil)
-	if err != nil {
-		return sample{err: err}
-	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		return sample{err: err}
-	}
-	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return sample{ttfb: first.Sub(start), ttlb: time.Since(start), n: n, err: err}
-}
-
-func runCold(ctx context.Context, client *http.Client, urls []string, conc int) []sample {
-	out := make([]sample, len(urls))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range max(conc, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = fetch(ctx, client, urls[i])
-			}
-		}()
-	}
-	for i := range urls {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return out
-}
-
-func runStorm(ctx context.Context, client *http.Client, urls []string, clients int) []sample {
-	out := make([]sample, clients)
-	var wg sync.WaitGroup
-	gate := make(chan struct{})
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-gate
-			out[i] = fetch(ctx, client, urls[i%len(urls)])
-		}()
-	}
-	close(gate)
-	wg.Wait()
-	return out
-}
-
-func summarize(mode string, samples []sample, wall time.Duration) result {
-	res := result{Mode: mode, Requests: len(samples), WallSeconds: wall.Seconds()}
-	var ttfb, ttlb []time.Duration
-	for _, s := range samples {
-		if s.err != nil {
-			res.Errors++
-			fmt.Fprintln(os.Stderr, "benchload:", s.err)
-			continue
-		}
-		res.Bytes += s.n
-		ttfb = append(ttfb, s.ttfb)
-		ttlb = append(ttlb, s.ttlb)
-	}
-	res.TTFBp50ms, res.TTFBp99ms = pct(ttfb, 50), pct(ttfb, 99)
-	res.TTLBp50ms, res.TTLBp99ms = pct(ttlb, 50), pct(ttlb, 99)
-	return res
-}
-
-func pct(d []time.Duration, p int) float64 {
-	if len(d) == 0 {
+// countLines counts the lines of a file; 0 when path is empty or missing.
+func countLines(path string) int {
+	if path == "" {
 		return 0
 	}
-	slices.Sort(d)
-	i := (len(d)*p + 99) / 100
-	return float64(d[min(max(i-1, 0), len(d)-1)].Microseconds()) / 1000
-}
-
-// fills sums classmesh_cache_fills_total over all sources.
-func fills(url string) float64 {
-	if url == "" {
-		return 0
-	}
-	resp, err := http.Get(url)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "classmesh_cache_fills_total{") {
-			f := strings.Fields(line)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-			sum += v
-		}
+	return strings.Count(string(b), "\n")
+}
+
+func distinct(urls []string) int {
+	seen := make(map[string]struct{}, len(urls))
+	for _, u := range urls {
+		seen[u] = struct{}{}
 	}
-	return sum
+	return len(seen)
 }
