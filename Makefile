@@ -3,6 +3,7 @@
 #   make test    install missing test tools, then run every test
 #   make bench   benchmarks against nginx (B1), ffmpeg (B2) and cold fills (B3)
 #   make fuzz    run every fuzzer for FUZZTIME each
+#   make cluster three nodes on loopback (one with the demo course)
 
 GO        ?= go
 BIN       := bin/classmesh
@@ -12,7 +13,7 @@ DEMO_DATA ?= .cache/demo-data
 FUZZTIME  ?= 20s
 GOTESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build player demo test test-deps bench fuzz vet clean
+.PHONY: all build player demo cluster test test-deps bench fuzz vet clean
 
 all: build
 
@@ -30,6 +31,9 @@ demo: build
 	@test -f testdata/media/demo/asset.json || bash scripts/make-demo-media.sh
 	@echo "Starting classmesh with the demo course; open the URL below (Ctrl-C to stop)."
 	./$(BIN) serve --demo --http $(HTTP) --data $(DEMO_DATA)
+
+cluster: build
+	bash scripts/cluster.sh
 
 test-deps:
 	bash scripts/install-test-deps.sh

@@ -40,7 +40,7 @@ for a in storm whole; do mkdir -p "$media/$a"; ln "$src" "$media/$a/1080p.mp4" 2
 port_cm=18480; port_ngx=18481
 start_node() {
   rm -rf "$work/data"
-  "$bin" serve --media "$media" --http 127.0.0.1:$port_cm --data "$work/data" --log-level warn --rescan -1s ${BENCH_NODE_FLAGS:-} >"$work/node.log" 2>&1 &
+  "$bin" serve --media "$media" --http 127.0.0.1:$port_cm --data "$work/data" --log-level warn --rescan -1s --gossip 127.0.0.1:18482 --quic 127.0.0.1:18483 ${BENCH_NODE_FLAGS:-} >"$work/node.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port_cm/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "bench: node did not start"; cat "$work/node.log"; exit 1
