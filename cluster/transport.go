@@ -110,6 +110,13 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 			MaxIdleTimeout:       30 * time.Second,
 			KeepAlivePeriod:      5 * time.Second,
 			MaxIncomingStreams:   4096,
+			// Segments are megabytes: start with windows that hold a
+			// whole segment instead of growing from quic-go's 512 KiB
+			// over several round trips.
+			InitialStreamReceiveWindow:     4 << 20,
+			MaxStreamReceiveWindow:         16 << 20,
+			InitialConnectionReceiveWindow: 8 << 20,
+			MaxConnectionReceiveWindow:     64 << 20,
 		},
 	}
 	if _, err := t.leaf.get(); err != nil {
