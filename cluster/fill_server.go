@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -13,16 +12,12 @@ import (
 // FillServer answers fill requests with a FillHandler. Close waits for the
 // fills in progress after canceling their contexts.
 type FillServer struct {
-	cfg    FillConfig
-	h      FillHandler
-	m      *fillMetrics
-	log    *slog.Logger
-	slots  chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex // guards closed and wg.Add
-	closed bool
-	wg     sync.WaitGroup
+	cfg   FillConfig
+	h     FillHandler
+	m     *fillMetrics
+	log   *slog.Logger
+	slots chan struct{}
+	drainer
 }
 
 // NewFillServer returns a server for h; register it with Register.
@@ -38,11 +33,10 @@ func NewFillServer(cfg FillConfig, h FillHandler) (*FillServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	return &FillServer{
 		cfg: cfg, h: h, m: m, log: cfg.Logger,
-		slots: make(chan struct{}, cfg.MaxConcurrent),
-		ctx:   ctx, cancel: cancel,
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		drainer: newDrainer(),
 	}, nil
 }
 
@@ -67,33 +61,12 @@ func (s *FillServer) HandleStream(ctx context.Context, peer PeerInfo, st *quic.S
 	s.serve(ctx, peer, st)
 }
 
-// Close cancels fills in progress and waits for their handlers to return.
-// Streams arriving afterwards are answered FillBusy.
-func (s *FillServer) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	return nil
-}
-
-func (s *FillServer) enter() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.wg.Add(1)
-	return true
-}
-
 func (s *FillServer) serve(ctx context.Context, peer PeerInfo, st stream) {
 	if !s.enter() {
 		s.refuse(st, FillBusy, "server closing")
 		return
 	}
-	defer s.wg.Done()
+	defer s.leave()
 	_ = st.SetReadDeadline(time.Now().Add(s.cfg.RequestTimeout))
 	req, err := DecodeFillRequest(st)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -100,15 +99,11 @@ type OriginSource interface {
 // OriginSource. Every path goes through origin.CleanPath before the source
 // sees it. Close waits for requests in progress.
 type OriginServer struct {
-	cfg    RemoteConfig
-	src    OriginSource
-	log    *slog.Logger
-	slots  chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex // guards closed and wg.Add
-	closed bool
-	wg     sync.WaitGroup
+	cfg   RemoteConfig
+	src   OriginSource
+	log   *slog.Logger
+	slots chan struct{}
+	drainer
 }
 
 // NewOriginServer returns a server for src; register it with Register.
@@ -120,9 +115,8 @@ func NewOriginServer(cfg RemoteConfig, src OriginSource) (*OriginServer, error) 
 		return nil, errors.New("cluster: nil origin source")
 	}
 	cfg = cfg.withDefaults()
-	ctx, cancel := context.WithCancel(context.Background())
 	return &OriginServer{cfg: cfg, src: src, log: cfg.Logger,
-		slots: make(chan struct{}, cfg.MaxConcurrent), ctx: ctx, cancel: cancel}, nil
+		slots: make(chan struct{}, cfg.MaxConcurrent), drainer: newDrainer()}, nil
 }
 
 // ServeOrigin registers an OriginServer with the default configuration for
@@ -144,32 +138,12 @@ func (s *OriginServer) HandleStream(ctx context.Context, peer PeerInfo, st *quic
 	s.serve(ctx, peer, st)
 }
 
-// Close cancels requests in progress and waits for them.
-func (s *OriginServer) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	return nil
-}
-
-func (s *OriginServer) enter() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.wg.Add(1)
-	return true
-}
-
 func (s *OriginServer) serve(ctx context.Context, peer PeerInfo, st stream) {
 	if !s.enter() {
 		s.answer(st, originResponse{Status: FillBusy, Message: "server closing"}, nil)
 		return
 	}
-	defer s.wg.Done()
+	defer s.leave()
 	_ = st.SetReadDeadline(time.Now().Add(s.cfg.Timeout))
 	req, err := DecodeOriginRequest(st)
 	if err != nil {
