@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,12 +101,7 @@ func (o *flakyOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestFailingOriginCachesNothing(t *testing.T) {
-	lib := t.TempDir()
-	src := filepath.Join(demoDir(t), "demo")
-	entries, _ := os.ReadDir(src)
-	for _, e := range entries {
-		copyFile(t, filepath.Join(src, e.Name()), filepath.Join(lib, "demo", e.Name()))
-	}
+	lib := copyDemo(t)
 	o := &flakyOrigin{fs: http.FileServer(http.Dir(lib))}
 	srv := httptest.NewServer(o)
 	defer srv.Close()

@@ -37,6 +37,21 @@ func copyFile(t testing.TB, src, dst string) {
 	}
 }
 
+// copyDemo copies the demo asset into a fresh library and returns it.
+func copyDemo(t testing.TB) string {
+	t.Helper()
+	lib := t.TempDir()
+	src := filepath.Join(demoDir(t), "demo")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		copyFile(t, filepath.Join(src, e.Name()), filepath.Join(lib, "demo", e.Name()))
+	}
+	return lib
+}
+
 // fixtureNames are the ffmpeg-made inputs every media path must handle.
 var fixtureNames = []string{
 	"h264-aac",   // B-frames, moov at the end

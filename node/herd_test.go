@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,12 +31,7 @@ func (o *countingOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // concurrent requests for 50 cold segments spread over all nodes: exactly
 // one origin fill per segment for the whole cluster.
 func TestHerdFillsOncePerSegment(t *testing.T) {
-	lib := t.TempDir()
-	src := filepath.Join(demoDir(t), "demo")
-	entries, _ := os.ReadDir(src)
-	for _, e := range entries {
-		copyFile(t, filepath.Join(src, e.Name()), filepath.Join(lib, "demo", e.Name()))
-	}
+	lib := copyDemo(t)
 	o := &countingOrigin{fs: http.FileServer(http.Dir(lib))}
 	srv := httptest.NewServer(o)
 	defer srv.Close()
