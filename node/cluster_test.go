@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -138,4 +139,23 @@ func TestMembersAPI(t *testing.T) {
 			t.Errorf("members JSON lacks %s:\n%s", want, r.body)
 		}
 	}
+}
+
+// TestJoinRetriedUntilSeedAppears: an edge started before its seed keeps
+// retrying --join for as long as it runs (not only during Start).
+func TestJoinRetriedUntilSeedAppears(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := l.Addr().String()
+	l.Close()
+	edge := mustNewNode(t, Config{ClusterSecret: testSecret, NodeID: "early-edge", Join: []string{seed},
+		Roles: []cluster.Role{cluster.RoleEdge}})
+	time.Sleep(500 * time.Millisecond) // at least one failed attempt
+	origin := mustNewNode(t, Config{MediaDir: demoDir(t), ClusterSecret: testSecret, NodeID: "late-origin", GossipAddr: seed})
+	waitFor(t, "the early edge to join and see the demo", func() bool {
+		a, ok := edge.Library().Asset("demo")
+		return len(origin.Cluster().Members()) == 2 && ok && a.Status == vod.StatusReady
+	})
 }

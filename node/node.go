@@ -173,14 +173,19 @@ func (n *Node) buildOrigin() (vod.Origin, error) {
 	return ro, nil
 }
 
-// Start indexes the library, opens the listeners and serves until Close.
+// Start indexes the library, joins the cluster and serves until Close.
+// ctx bounds the start only. After a failed Start, call Close.
 func (n *Node) Start(ctx context.Context) error {
 	if !n.remote {
 		if err := n.library.Refresh(ctx); err != nil {
 			return fmt.Errorf("node: index %s: %w", n.origin, err)
 		}
 	}
-	if err := n.cluster.Start(ctx); err != nil {
+	// The cluster keeps retrying --join in the background for as long as
+	// the node runs, not just while Start's ctx lives.
+	runCtx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if err := n.cluster.Start(runCtx); err != nil {
 		return fmt.Errorf("node: cluster: %w", err)
 	}
 	ln := n.listener
@@ -191,12 +196,8 @@ func (n *Node) Start(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelDebug),
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	n.cancel = cancel
 	if n.cfg.TLSCert != "" {
 		if err := n.startTLS(handler); err != nil {
-			cancel()
-			ln.Close()
 			return err
 		}
 	} else {
@@ -368,8 +369,8 @@ func (n *Node) closeParts() error {
 			errs = append(errs, err)
 		}
 	}
-	if n.listener != nil && n.server == nil {
-		n.listener.Close() // built but never started
+	if n.listener != nil {
+		n.listener.Close() // already closed by Shutdown unless never served
 	}
 	if n.cache != nil {
 		errs = append(errs, n.cache.Close())
