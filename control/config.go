@@ -1,0 +1,137 @@
+package control
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures a Store. Zero values are documented per field; use
+// DefaultConfig for production defaults.
+type Config struct {
+	// NodeID is this server's raft id (the cluster node name). Required.
+	NodeID string
+	// DataDir holds raft/raft.db (log and stable store), raft/snapshots and
+	// catalog.db (the FSM state). Required.
+	DataDir string
+	// Transport carries raft RPCs. Required; the Store does not close it.
+	Transport raft.Transport
+	// Voter: control-role nodes vote; false marks a non-voting replica. The
+	// leader decides membership (AddVoter/AddNonvoter); this field tells the
+	// membership layer which to ask for, and a non-voter cannot Bootstrap.
+	// Zero value false; DefaultConfig sets true.
+	Voter bool
+	// Bootstrap makes a node with no raft state bootstrap a one-node cluster
+	// (with itself as voter). Ignored when state exists.
+	Bootstrap bool
+
+	// SnapshotThreshold is how many new entries trigger a snapshot.
+	// Zero means 8192.
+	SnapshotThreshold uint64
+	// TrailingLogs is how many entries are kept after a snapshot. It must
+	// exceed what is appended while a snapshot is sent to a lagging
+	// follower, or the follower needs another snapshot at once. Zero means
+	// 10240.
+	TrailingLogs uint64
+	// SnapshotInterval is how often the threshold is checked. Zero means 2m.
+	SnapshotInterval time.Duration
+	// HistoryLimit is how many revisions of a record are kept. Zero means 10.
+	HistoryLimit int
+
+	// HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout and CommitTimeout
+	// tune raft; zero means raft's defaults (1s, 1s, 500ms, 50ms).
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+	// ApplyTimeout bounds the enqueueing of a write. Zero means 10s.
+	ApplyTimeout time.Duration
+
+	// RaftLogLevel is the minimum level of raft's own log lines. Zero is
+	// slog.LevelInfo; DefaultConfig uses slog.LevelWarn.
+	RaftLogLevel slog.Level
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Now stamps updated_at on the leader; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig returns a Config with production defaults; the caller sets
+// NodeID, DataDir and Transport.
+func DefaultConfig() Config {
+	return Config{
+		Voter:             true,
+		SnapshotThreshold: 8192,
+		TrailingLogs:      10240,
+		SnapshotInterval:  2 * time.Minute,
+		HistoryLimit:      10,
+		ApplyTimeout:      10 * time.Second,
+		RaftLogLevel:      slog.LevelWarn,
+	}
+}
+
+// Validate checks the config and fills zero values with their defaults.
+func (c *Config) Validate() error {
+	switch {
+	case c.NodeID == "":
+		return fmt.Errorf("%w: NodeID is required", ErrBadConfig)
+	case c.DataDir == "":
+		return fmt.Errorf("%w: DataDir is required", ErrBadConfig)
+	case c.Transport == nil:
+		return fmt.Errorf("%w: Transport is required", ErrBadConfig)
+	case c.Bootstrap && !c.Voter:
+		return fmt.Errorf("%w: a non-voter cannot bootstrap", ErrBadConfig)
+	case c.HistoryLimit < 0:
+		return fmt.Errorf("%w: HistoryLimit must not be negative", ErrBadConfig)
+	}
+	d := DefaultConfig()
+	setDefault(&c.SnapshotThreshold, d.SnapshotThreshold)
+	setDefault(&c.TrailingLogs, d.TrailingLogs)
+	setDefault(&c.SnapshotInterval, d.SnapshotInterval)
+	setDefault(&c.HistoryLimit, d.HistoryLimit)
+	setDefault(&c.ApplyTimeout, d.ApplyTimeout)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+func setDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// raftConfig builds the hashicorp/raft configuration.
+func (c *Config) raftConfig() *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(c.NodeID)
+	rc.SnapshotThreshold = c.SnapshotThreshold
+	rc.TrailingLogs = c.TrailingLogs
+	rc.SnapshotInterval = c.SnapshotInterval
+	if c.HeartbeatTimeout > 0 {
+		rc.HeartbeatTimeout = c.HeartbeatTimeout
+	}
+	if c.ElectionTimeout > 0 {
+		rc.ElectionTimeout = c.ElectionTimeout
+	}
+	if c.LeaderLeaseTimeout > 0 {
+		rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
+	}
+	if c.CommitTimeout > 0 {
+		rc.CommitTimeout = c.CommitTimeout
+	}
+	rc.Logger = newHCLog(c.Logger, c.RaftLogLevel)
+	rc.NoLegacyTelemetry = true
+	rc.BatchApplyCh = true
+	return rc
+}

@@ -1,0 +1,14 @@
+// Package control is the raft-backed catalog of classmesh: courses, modules,
+// lessons, assets, live sessions, sites, signing keys and API tokens.
+//
+// A Store runs hashicorp/raft with its log and stable store in bbolt
+// (raft-boltdb/v2) and the replicated state machine (the catalog) in its own
+// bbolt file. Every node keeps a full replica, so reads are local; writes are
+// commands (see Command) that the leader stamps and appends to the log. The
+// FSM validates each command, checks references and optimistic concurrency,
+// and records the last revisions of every record for rollback.
+//
+// The Store takes its raft.Transport from the caller: the node uses the
+// cluster package's QUIC stream layer, tests use raft's TCP transport.
+// See DESIGN.md for the reasoning.
+package control

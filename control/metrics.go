@@ -1,0 +1,58 @@
+package control
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	applied       prometheus.Gauge
+	leaderChanges prometheus.Counter
+	applyLatency  prometheus.Histogram
+	collectors    []prometheus.Collector
+	reg           prometheus.Registerer
+}
+
+func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
+	labels := prometheus.Labels{"node": node}
+	m := &metrics{
+		applied: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "classmesh", Subsystem: "catalog", Name: "applied_index",
+			Help: "Raft index of the last entry applied to the catalog.", ConstLabels: labels,
+		}),
+		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "classmesh", Subsystem: "catalog", Name: "leader_changes_total",
+			Help: "Leader changes observed by this node.", ConstLabels: labels,
+		}),
+		applyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "classmesh", Subsystem: "catalog", Name: "apply_seconds",
+			Help: "Time from proposing a catalog write to its application on the leader.", ConstLabels: labels,
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		reg: reg,
+	}
+	m.collectors = []prometheus.Collector{m.applied, m.leaderChanges, m.applyLatency}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range m.collectors {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				m.unregister()
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) unregister() {
+	if m.reg == nil {
+		return
+	}
+	for _, c := range m.collectors {
+		m.reg.Unregister(c)
+	}
+}
