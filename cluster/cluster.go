@@ -205,6 +205,9 @@ type Member struct {
 	// Leaving is set while the member drains before a graceful leave; it
 	// still serves in-flight streams but should not be given new work.
 	Leaving bool
+	// Since is when this node last recorded an event for the member (for
+	// a dead member: when it was declared dead). Zero for Self.
+	Since time.Time
 }
 
 // Has reports whether m has role r.

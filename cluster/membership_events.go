@@ -115,7 +115,9 @@ func (c *Cluster) Members() []Member {
 	c.mu.Lock()
 	for id, k := range c.known {
 		if id != self.ID && (k.member.State == StateAlive || k.member.State == StateSuspect) {
-			out = append(out, k.member)
+			m := k.member
+			m.Since = k.since
+			out = append(out, m)
 		}
 	}
 	c.mu.Unlock()
@@ -140,7 +142,9 @@ func (c *Cluster) AllMembers() []Member {
 			continue
 		}
 		if k.member.State == StateDead || k.member.State == StateLeft {
-			out = append(out, k.member)
+			m := k.member
+			m.Since = k.since
+			out = append(out, m)
 		}
 	}
 	c.mu.Unlock()

@@ -18,6 +18,11 @@ type hclogAdapter struct {
 	args  []any
 }
 
+// NewHCLogger adapts l to the hclog.Logger that raft's components take
+// (for example raft.NetworkTransportConfig.Logger), dropping lines below
+// level.
+func NewHCLogger(l *slog.Logger, level slog.Level) hclog.Logger { return newHCLog(l, level) }
+
 func newHCLog(l *slog.Logger, level slog.Level) hclog.Logger {
 	return &hclogAdapter{l: l, name: "raft", level: toHCLevel(level)}
 }

@@ -47,6 +47,16 @@ func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// handleRaftStatus reports this node's view of the catalog's raft group.
+func (n *Node) handleRaftStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := n.catalog.Stats()
+	if err != nil {
+		writeJSONError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
 // keysRequest is the body of POST /api/v1/cluster/keys.
 type keysRequest struct {
 	Op  string `json:"op"`  // install, use, remove

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/vod"
 )
 
@@ -158,4 +160,42 @@ func TestJoinRetriedUntilSeedAppears(t *testing.T) {
 		a, ok := edge.Library().Asset("demo")
 		return len(origin.Cluster().Members()) == 2 && ok && a.Status == vod.StatusReady
 	})
+}
+
+// TestGossipDrivesRaft: the single control-role node bootstraps the
+// catalog, the leader adds joining edges as non-voters, they replicate its
+// writes, and a graceful leave removes the member from raft at once.
+func TestGossipDrivesRaft(t *testing.T) {
+	nodes := startCluster(t, 2)
+	origin, edge1, edge2 := nodes[0], nodes[1], nodes[2]
+	t0 := time.Now()
+	defer func() { t.Logf("total %v", time.Since(t0)) }()
+	waitFor(t, "both edges to become non-voters", func() bool {
+		st, err := origin.Catalog().Stats()
+		return err == nil && st.LeaderID == "origin" && len(st.Voters) == 1 && len(st.Nonvoters) == 2
+	})
+	res, err := origin.Catalog().Create(t.Context(), control.KindSite, "campus", control.Site{
+		Name: "campus", CIDRs: []string{"10.1.0.0/16"}, P2PPolicy: "on"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*Node{edge1, edge2} {
+		waitFor(t, e.Cluster().ID()+" to replicate the write", func() bool { return e.Catalog().AppliedIndex() >= res.Revision })
+		if _, err := e.Catalog().Get(control.KindSite, "campus"); err != nil {
+			t.Fatalf("%s: %v", e.Cluster().ID(), err)
+		}
+	}
+	start := time.Now()
+	if err := edge2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("edge2 closed in %v", time.Since(start))
+	waitFor(t, "the leaving edge to be removed from raft", func() bool {
+		st, err := origin.Catalog().Stats()
+		return err == nil && len(st.Nonvoters) == 1 && st.Nonvoters[0] == "edge1"
+	})
+	r := get(t, edge1.URL()+"/api/v1/raft/status")
+	if r.code != 200 || !strings.Contains(string(r.body), `"leader_id": "origin"`) {
+		t.Fatalf("raft status: %d %s", r.code, r.body)
+	}
 }

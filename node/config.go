@@ -99,6 +99,14 @@ type Config struct {
 	// LeaveTimeout bounds the graceful leave on Close: announce, then
 	// wait for in-flight transfers. Zero means 10 s.
 	LeaveTimeout time.Duration
+	// BootstrapExpect starts a new catalog only once this many
+	// control-role members are alive (3 or 5 recommended). Zero or one
+	// means a node that joins nobody bootstraps the catalog alone.
+	BootstrapExpect int
+	// RaftReapTimeout is how long a dead member stays in the raft
+	// configuration before the leader removes it (a graceful leave
+	// removes it at once). Zero means 10 minutes.
+	RaftReapTimeout time.Duration
 	// Version is advertised to other nodes.
 	Version string
 
@@ -117,6 +125,7 @@ func DefaultConfig() Config {
 		RescanInterval:   time.Minute,
 		PeerTimeout:      2 * time.Second,
 		LeaveTimeout:     10 * time.Second,
+		RaftReapTimeout:  10 * time.Minute,
 	}
 }
 
@@ -149,6 +158,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LeaveTimeout == 0 {
 		c.LeaveTimeout = d.LeaveTimeout
+	}
+	if c.RaftReapTimeout == 0 {
+		c.RaftReapTimeout = d.RaftReapTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -197,6 +209,9 @@ func (c Config) Validate() error {
 		if r != cluster.RoleEdge && r != cluster.RoleOrigin && r != cluster.RoleControl {
 			return bad("--roles: unknown role %q (want edge, origin, control)", r)
 		}
+	}
+	if c.BootstrapExpect < 0 {
+		return bad("--bootstrap-expect %d is negative", c.BootstrapExpect)
 	}
 	if c.OriginTimeout < 0 {
 		return bad("--origin-timeout %v is negative", c.OriginTimeout)

@@ -23,12 +23,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/vod"
 )
@@ -51,8 +53,12 @@ type Node struct {
 	fillServer   *cluster.FillServer
 	originServer *cluster.OriginServer
 	unsubscribe  func()
-	refreshCh    chan struct{}
-	egress       egressMeter
+
+	catalog       *control.Store
+	raftLayer     *cluster.RaftLayer
+	raftTransport *raft.NetworkTransport
+	refreshCh     chan struct{}
+	egress        egressMeter
 
 	handler  http.Handler
 	listener net.Listener
@@ -188,6 +194,11 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.cluster.Start(runCtx); err != nil {
 		return fmt.Errorf("node: cluster: %w", err)
 	}
+	if err := n.openCatalog(); err != nil {
+		return err
+	}
+	n.wg.Add(1)
+	go n.reconcileRaftLoop(runCtx)
 	ln := n.listener
 	handler := n.handler
 	n.server = &http.Server{
@@ -325,8 +336,12 @@ func (n *Node) Close() error {
 	n.closed = true
 	n.ready.Store(false)
 	var errs []error
-	// Announce the leave first so other nodes stop routing fills here,
-	// and let in-flight node-to-node transfers finish.
+	// Hand raft leadership over and stop raft first (its streams would
+	// hold the graceful leave open), then announce the leave so other
+	// nodes stop routing fills here, and let in-flight transfers finish.
+	if err := n.closeCatalog(); err != nil {
+		errs = append(errs, err)
+	}
 	if n.cluster != nil && n.cancel != nil {
 		if err := n.cluster.Leave(n.cfg.LeaveTimeout); err != nil && !errors.Is(err, cluster.ErrClosed) {
 			n.logger.Warn("node: graceful leave", "err", err)

@@ -21,6 +21,7 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
 	mux.HandleFunc("GET /api/v1/cluster/members", n.handleMembers)
 	mux.HandleFunc("GET /api/v1/cluster/keys", n.handleKeys)
+	mux.HandleFunc("GET /api/v1/raft/status", n.handleRaftStatus)
 	mux.HandleFunc("POST /api/v1/cluster/keys", n.handleKeys)
 	mux.HandleFunc("/api/", n.handleAPINotFound)
 	// Operations.

@@ -33,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return members(args[1:], stdout, stderr)
 	case "keys":
 		return keys(args[1:], stdout, stderr)
+	case "raft":
+		return raftCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "classmesh", version)
 		return 0
@@ -56,6 +58,7 @@ Usage:
   classmesh serve [flags]    run a node (see "classmesh help serve")
   classmesh members          list the cluster's members (--addr URL of a node)
   classmesh keys ...         rotate the cluster's gossip key (classmesh keys for help)
+  classmesh raft status      the catalog's raft group: leader, term, voters, applied index
   classmesh version          print the version
   classmesh help [command]   show help
 

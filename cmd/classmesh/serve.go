@@ -59,6 +59,8 @@ func serveFlags(fs *flag.FlagSet, cfg *node.Config, logLevel, logFormat, configF
 	fs.StringVar(&cfg.GossipProfile, "gossip-profile", cfg.GossipProfile, "gossip timing: lan, wan or local (default lan)")
 	fs.Uint64Var(&cfg.CapacityBPS, "capacity", cfg.CapacityBPS, "egress capacity in bit/s, for load-bounded owner selection (0 = unknown)")
 	fs.DurationVar(&cfg.PeerTimeout, "peer-timeout", cfg.PeerTimeout, "wait this long for a segment's owner before filling from the origin")
+	fs.IntVar(&cfg.BootstrapExpect, "bootstrap-expect", cfg.BootstrapExpect, "first start of a catalog with N voters: wait until N control-role members are alive")
+	fs.DurationVar(&cfg.RaftReapTimeout, "raft-reap-timeout", cfg.RaftReapTimeout, "remove a dead member from the catalog's raft group after this long")
 	fs.StringVar(logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(logFormat, "log-format", "text", "log format: text or json")
 }
