@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -73,6 +74,7 @@ func (n *Node) reconcileRaftLoop(ctx context.Context) {
 		if !n.catalog.IsLeader() {
 			continue
 		}
+		n.ensureAdminToken(ctx)
 		if err := n.reconcileRaft(firstSeen); err != nil && ctx.Err() == nil {
 			n.logger.Warn("node: raft membership", "err", err)
 		}
@@ -181,3 +183,35 @@ func (n *Node) closeCatalog() error {
 
 // Catalog exposes the catalog replica (tests, the API).
 func (n *Node) Catalog() *control.Store { return n.catalog }
+
+// adminTokenFile is where the first admin token is kept (mode 0600).
+const adminTokenFile = "admin-token"
+
+// ensureAdminToken creates the first admin API token when this node leads
+// a catalog that has none: the token is shown once in the log and on
+// stdout (runNode) and written to DATA/admin-token with mode 0600, the
+// only copies; the catalog keeps its hash.
+func (n *Node) ensureAdminToken(ctx context.Context) {
+	if !n.catalog.IsLeader() {
+		return
+	}
+	tokens, err := n.catalog.List(control.KindToken, nil)
+	if err != nil || len(tokens) > 0 {
+		return
+	}
+	res, err := n.catalog.Create(ctx, control.KindToken, "admin", control.APIToken{ID: "admin", Role: "admin"})
+	if err != nil {
+		n.logger.Warn("node: cannot create the first admin token", "err", err)
+		return
+	}
+	path := filepath.Join(n.cfg.DataDir, adminTokenFile)
+	if err := os.WriteFile(path, []byte(res.Secret+"\n"), 0o600); err != nil {
+		n.logger.Warn("node: cannot store the first admin token", "path", path, "err", err)
+	}
+	n.adminToken = res.Secret
+	n.logger.Info("node: first admin API token created (shown once; also in the file)", "file", path)
+}
+
+// AdminToken returns the admin token this node created at first bootstrap,
+// or "" (it is never read back from the catalog, which keeps only a hash).
+func (n *Node) AdminToken() string { return n.adminToken }

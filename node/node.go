@@ -57,6 +57,7 @@ type Node struct {
 	catalog       *control.Store
 	raftLayer     *cluster.RaftLayer
 	raftTransport *raft.NetworkTransport
+	adminToken    string
 	refreshCh     chan struct{}
 	egress        egressMeter
 
@@ -197,6 +198,15 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.openCatalog(); err != nil {
 		return err
 	}
+	if n.catalog.Voter() && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1 {
+		// A lone node leads at once; create the first admin token now so
+		// that it can be shown when the node starts.
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := n.catalog.WaitLeader(wctx); err == nil {
+			n.ensureAdminToken(wctx)
+		}
+		cancel()
+	}
 	n.wg.Add(1)
 	go n.reconcileRaftLoop(runCtx)
 	ln := n.listener
@@ -315,6 +325,9 @@ func (n *Node) URL() string {
 	}
 	return fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(host, fmt.Sprint(addr.Port)))
 }
+
+// DataDir is the node's data directory.
+func (n *Node) DataDir() string { return n.cfg.DataDir }
 
 // Addr is the HTTP listener's address.
 func (n *Node) Addr() net.Addr { return n.listener.Addr() }

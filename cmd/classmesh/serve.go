@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -113,6 +114,9 @@ func runNode(cfg node.Config, stdout io.Writer, logger *slog.Logger) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "classmesh is serving at %s/\n", n.URL())
+	if tok := n.AdminToken(); tok != "" {
+		fmt.Fprintf(stdout, "\nFirst start of this catalog: the admin API token is\n\n    %s\n\nIt is shown only now and kept in %s (mode 0600).\n\n", tok, filepath.Join(n.DataDir(), "admin-token"))
+	}
 	for _, a := range n.Library().Assets() {
 		fmt.Fprintf(stdout, "  %-12s %-7s %s/watch/%s\n", a.ID, a.Status, n.URL(), a.ID)
 	}
