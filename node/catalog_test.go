@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/playback"
 )
 
 // TestFirstBootstrapCreatesAdminToken: a lone node bootstraps the catalog,
@@ -43,5 +45,61 @@ func TestFirstBootstrapCreatesAdminToken(t *testing.T) {
 	}
 	if all, _ := n2.Catalog().List(control.KindToken, nil); len(all) != 1 {
 		t.Fatalf("%d tokens after restart", len(all))
+	}
+}
+
+// TestSignedPlaybackURLs: an asset used only by a private course plays
+// only through /t/{token}/v/... with a valid token; every refusal is a 403
+// with a reason code.
+func TestSignedPlaybackURLs(t *testing.T) {
+	n := mustNewNode(t, Config{MediaDir: demoDir(t)})
+	c := n.Catalog()
+	ctx := t.Context()
+	must := func(_ *control.Result, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.Create(ctx, control.KindAsset, "demo", control.Asset{ID: "demo", Title: "Demo", Source: "demo", Status: "ready"}))
+	must(c.Create(ctx, control.KindCourse, "secret-course", control.Course{ID: "secret-course", Title: "Private", Visibility: "private"}))
+	must(c.Create(ctx, control.KindModule, "m1", control.Module{ID: "m1", CourseID: "secret-course", Title: "Week 1"}))
+	must(c.Create(ctx, control.KindLesson, "l1", control.Lesson{ID: "l1", ModuleID: "m1", Title: "Intro", AssetID: "demo"}))
+	key := playback.Key{Kid: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	must(c.Create(ctx, control.KindKey, "k1", control.SigningKey{KID: "k1", Secret: string(key.Secret),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}))
+
+	sign := func(cl playback.Claims) string {
+		tok, err := playback.Sign(key, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	good := sign(playback.Claims{Expiry: time.Now().Add(time.Hour), Scope: playback.CourseScope("secret-course")})
+	tests := []struct {
+		name, path string
+		code       int
+		reason     string
+	}{
+		{"no token", "/v/demo/master.m3u8", 403, "token_required"},
+		{"valid", "/t/" + good + "/v/demo/master.m3u8", 200, ""},
+		{"valid, relative media playlist", "/t/" + good + "/v/demo/720p/media.m3u8", 200, ""},
+		{"valid, segment", "/t/" + good + "/v/demo/720p/seg-0.m4s", 200, ""},
+		{"expired", "/t/" + sign(playback.Claims{Expiry: time.Now().Add(-time.Minute), Scope: playback.CourseScope("secret-course")}) + "/v/demo/master.m3u8", 403, "expired"},
+		{"other scope", "/t/" + sign(playback.Claims{Expiry: time.Now().Add(time.Hour), Scope: "other-asset"}) + "/v/demo/master.m3u8", 403, "out_of_scope"},
+		{"tampered", "/t/" + good[:len(good)-2] + "AA/v/demo/master.m3u8", 403, "bad_signature"},
+		{"garbage", "/t/!!!/v/demo/master.m3u8", 403, "malformed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := get(t, n.URL()+tc.path)
+			if r.code != tc.code || !strings.Contains(string(r.body), tc.reason) {
+				t.Fatalf("%d %s, want %d %q", r.code, r.body, tc.code, tc.reason)
+			}
+		})
+	}
+	if r := get(t, n.URL()+"/t/"+good+"/v/demo/master.m3u8"); !strings.Contains(string(r.body), "720p/media.m3u8") {
+		t.Fatalf("master playlist must use relative URIs so the token carries over: %s", r.body)
 	}
 }

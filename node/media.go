@@ -53,6 +53,9 @@ func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 		httpError(w, http.StatusBadRequest, "bad asset id")
 		return nil
 	}
+	if !n.authorizePlayback(w, r, id) {
+		return nil
+	}
 	a, ok := n.library.Asset(id)
 	if !ok {
 		httpError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))

@@ -58,6 +58,7 @@ type Node struct {
 	raftLayer     *cluster.RaftLayer
 	raftTransport *raft.NetworkTransport
 	adminToken    string
+	accessCache   accessCache
 	refreshCh     chan struct{}
 	egress        egressMeter
 

@@ -16,6 +16,10 @@ func (n *Node) routes() http.Handler {
 	// VOD, packaged just in time (media.go).
 	mux.HandleFunc("GET /v/{asset}/master.m3u8", n.handleMaster)
 	mux.HandleFunc("GET /v/{asset}/{rendition}/{file}", n.handleRenditionFile)
+	// The same, with a signed playback token in the path so that relative
+	// playlist URLs carry it (courses that are not public).
+	mux.HandleFunc("GET /t/{token}/v/{asset}/master.m3u8", n.handleMaster)
+	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", n.handleRenditionFile)
 	// Catalog API (api.go).
 	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
