@@ -1,0 +1,349 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/classmesh/classmesh/cluster"
+	"github.com/quic-go/quic-go"
+)
+
+// ForwardALPN is the ALPN of the QUIC connections on which followers forward
+// writes and read-index requests to the raft leader.
+const ForwardALPN = "classmesh-control/1"
+
+// Forwarding errors. A catalog error of the leader comes back as the same
+// *Error (code, message, field, revision); a leader that lost leadership
+// comes back as ErrNotLeader.
+var (
+	// ErrForwardProtocol reports a malformed forwarding frame, sent or
+	// received, or a request the peer rejected as malformed.
+	ErrForwardProtocol = errors.New("control: forward: protocol error")
+	// ErrForwardFailed reports a forwarded request that failed on the
+	// leader for a reason other than a catalog error (timeout, raft).
+	ErrForwardFailed = errors.New("control: forward: failed on the leader")
+)
+
+// Timing of forwarding.
+const (
+	// forwardRetryWait is the pause before the single retry after the
+	// leader changed.
+	forwardRetryWait = 150 * time.Millisecond
+	// forwardMaxTimeout bounds a forwarded request on the leader; a request
+	// without a deadline gets this much.
+	forwardMaxTimeout = 30 * time.Second
+	// forwardIOTimeout bounds reading a request and writing a response on
+	// the serving side.
+	forwardIOTimeout = 10 * time.Second
+)
+
+// StreamOpener opens a bidirectional stream to a node by its QUIC address;
+// *cluster.Transport implements it.
+type StreamOpener interface {
+	OpenStream(ctx context.Context, quicAddr string, alpn string) (*quic.Stream, error)
+}
+
+// StreamRegistrar routes the streams of an ALPN to a handler;
+// *cluster.Transport implements it.
+type StreamRegistrar interface {
+	Handle(alpn string, h cluster.StreamHandler)
+}
+
+// Forwarder sends writes and read-index requests of any node to the raft
+// leader over QUIC, and serves those requests when registered on the
+// node's transport.
+//
+// A forwarded write is retried once when the node it reached was no longer
+// the leader. A write whose leader lost leadership after proposing may
+// still have been committed, so the retry can report a conflict (create)
+// or not_found (delete) for a write that in fact happened: callers that
+// need exactly-once semantics use If-Match.
+type Forwarder struct {
+	store      *Store
+	opener     StreamOpener
+	leaderQUIC func(leaderID, raftAddr string) string
+	log        *slog.Logger
+
+	ctx    context.Context // ends on Close; cancels served requests
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup // requests being served
+}
+
+// NewForwarder returns a Forwarder for store. opener dials the leader;
+// leaderQUIC maps the raft leader (id and raft address) to its QUIC
+// address, nil meaning the identity on the raft address (raft runs over
+// the QUIC transport, so the addresses are the same). A nil logger
+// discards logs.
+func NewForwarder(store *Store, opener StreamOpener, leaderQUIC func(leaderID, raftAddr string) string, logger *slog.Logger) *Forwarder {
+	if leaderQUIC == nil {
+		leaderQUIC = func(_, raftAddr string) string { return raftAddr }
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Forwarder{store: store, opener: opener, leaderQUIC: leaderQUIC, log: logger, ctx: ctx, cancel: cancel}
+}
+
+// Close stops serving: requests in progress are cancelled and answered,
+// later ones are told this node is not the leader. It waits for the
+// requests in progress and is idempotent. The store and the transport are
+// left to the caller.
+func (f *Forwarder) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.cancel()
+	f.wg.Wait()
+	return nil
+}
+
+// Apply applies cmd on the leader: locally when this node leads, otherwise
+// forwarded. The Result carries the secret generated on the leader for a
+// created session or token.
+func (f *Forwarder) Apply(ctx context.Context, cmd Command) (*Result, error) {
+	var res *Result
+	err := f.withLeader(ctx, func(addr string) error {
+		if addr == "" {
+			var err error
+			res, err = f.store.Apply(ctx, cmd)
+			return err
+		}
+		b, err := EncodeCommand(&cmd)
+		if err != nil {
+			return err
+		}
+		w, err := f.roundTrip(ctx, addr, forwardRequest{op: opApply, cmd: b})
+		if err != nil {
+			return err
+		}
+		res = &Result{Revision: w.Revision, Record: w.Record, Secret: w.Secret}
+		return nil
+	})
+	return res, err
+}
+
+// Linearize makes the next local reads linearizable: it obtains a read
+// index from the leader (itself when leading) and waits until the local
+// replica has applied it.
+func (f *Forwarder) Linearize(ctx context.Context) error {
+	var idx uint64
+	err := f.withLeader(ctx, func(addr string) error {
+		var err error
+		if addr == "" {
+			idx, err = f.store.ReadIndex(ctx)
+			return err
+		}
+		w, err := f.roundTrip(ctx, addr, forwardRequest{op: opReadIndex})
+		if err == nil {
+			idx = w.Index
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return f.store.WaitApplied(ctx, idx)
+}
+
+// withLeader runs do against the leader's QUIC address ("" when this node
+// leads), once more after a short wait when it reports ErrNotLeader.
+func (f *Forwarder) withLeader(ctx context.Context, do func(addr string) error) error {
+	var hint *notLeaderHint
+	for attempt := 0; ; attempt++ {
+		addr, err := f.target(ctx, hint)
+		if err != nil {
+			return err
+		}
+		err = do(addr)
+		if !errors.Is(err, ErrNotLeader) || attempt > 0 {
+			return err
+		}
+		hint = nil
+		var nl *notLeaderError
+		if errors.As(err, &nl) && nl.hint.ID != "" {
+			hint = &nl.hint
+		}
+		f.log.Debug("control: forward: leader changed, retrying", "err", err)
+		t := time.NewTimer(forwardRetryWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("control: forward: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// target returns "" when this node leads, else the leader's QUIC address:
+// the hint of a node that answered "not leader" when it names another
+// node, else the local view, waiting for a leader to be known.
+func (f *Forwarder) target(ctx context.Context, hint *notLeaderHint) (string, error) {
+	if f.store.IsLeader() {
+		return "", nil
+	}
+	if hint != nil && hint.ID != f.store.cfg.NodeID && hint.Addr != "" {
+		return f.leaderQUIC(hint.ID, hint.Addr), nil
+	}
+	if err := f.store.WaitLeader(ctx); err != nil {
+		return "", err
+	}
+	if f.store.IsLeader() {
+		return "", nil
+	}
+	id, addr := f.store.Leader()
+	if id == "" || addr == "" {
+		return "", fmt.Errorf("%w: no leader known", ErrNotLeader)
+	}
+	return f.leaderQUIC(id, addr), nil
+}
+
+// roundTrip sends one request to addr and decodes the answer.
+func (f *Forwarder) roundTrip(ctx context.Context, addr string, req forwardRequest) (*forwardResult, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		req.timeout = time.Until(dl)
+		if req.timeout <= 0 {
+			return nil, fmt.Errorf("control: forward: %w", context.DeadlineExceeded)
+		}
+	}
+	frame, err := encodeForwardRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.opener.OpenStream(ctx, addr, ForwardALPN)
+	if err != nil {
+		return nil, fmt.Errorf("control: forward to %s: %w", addr, err)
+	}
+	defer s.CancelRead(0)
+	// A past deadline unblocks Write and Read when ctx ends.
+	stop := context.AfterFunc(ctx, func() { _ = s.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	body, err := exchange(s, frame)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("control: forward to %s: %w", addr, ctx.Err())
+		}
+		return nil, fmt.Errorf("control: forward to %s: %w", addr, err)
+	}
+	w, err := decodeForwardResponse(body)
+	if err != nil {
+		var nl *notLeaderError
+		if errors.As(err, &nl) {
+			nl.from = addr
+		}
+		return nil, err
+	}
+	return w, nil
+}
+
+// exchange writes frame, closes the write side and reads one response.
+func exchange(s *quic.Stream, frame []byte) ([]byte, error) {
+	if _, err := s.Write(frame); err != nil {
+		return nil, err
+	}
+	if err := s.Close(); err != nil {
+		return nil, err
+	}
+	return readFrame(s, maxForwardResponse)
+}
+
+// Register serves ForwardALPN on r with the local store.
+func (f *Forwarder) Register(r StreamRegistrar) {
+	r.Handle(ForwardALPN, f.serve)
+}
+
+// serve answers one forwarded request.
+func (f *Forwarder) serve(ctx context.Context, peer cluster.PeerInfo, s *quic.Stream) {
+	_ = s.SetDeadline(time.Now().Add(forwardIOTimeout))
+	var resp []byte
+	body, err := readFrame(s, maxForwardRequest)
+	if err == nil {
+		var req forwardRequest
+		if req, err = decodeForwardRequest(body); err == nil {
+			resp = f.answer(ctx, peer, req)
+		}
+	}
+	if err != nil {
+		f.log.Warn("control: forward: bad request", "peer", peer.NodeID, "err", err)
+		resp = encodeForwardResponse(statusBadRequest, []byte(err.Error()))
+	}
+	_ = s.SetDeadline(time.Now().Add(forwardIOTimeout))
+	if _, err := s.Write(resp); err != nil {
+		f.log.Debug("control: forward: write response", "peer", peer.NodeID, "err", err)
+	}
+}
+
+// answer runs req against the store, bounded by its timeout, and encodes
+// the response frame.
+func (f *Forwarder) answer(ctx context.Context, peer cluster.PeerInfo, req forwardRequest) []byte {
+	if !f.enter() {
+		return f.errorResponse(ErrClosed)
+	}
+	defer f.wg.Done()
+	timeout := req.timeout
+	if timeout <= 0 || timeout > forwardMaxTimeout {
+		timeout = forwardMaxTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(f.ctx, cancel)
+	defer stop()
+	switch req.op {
+	case opApply:
+		cmd, err := DecodeCommand(req.cmd)
+		if err != nil {
+			return f.errorResponse(err)
+		}
+		if !f.store.IsLeader() {
+			return f.errorResponse(ErrNotLeader)
+		}
+		res, err := f.store.Apply(ctx, *cmd)
+		if err != nil {
+			f.log.Debug("control: forward: apply", "peer", peer.NodeID, "err", err)
+			return f.errorResponse(err)
+		}
+		return okResponse(&forwardResult{Revision: res.Revision, Record: res.Record, Secret: res.Secret})
+	default: // opReadIndex; the decoder admits nothing else
+		idx, err := f.store.ReadIndex(ctx)
+		if err != nil {
+			return f.errorResponse(err)
+		}
+		return okResponse(&forwardResult{Index: idx})
+	}
+}
+
+// enter counts a request in; false after Close.
+func (f *Forwarder) enter() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false
+	}
+	f.wg.Add(1)
+	return true
+}
+
+// errorResponse encodes err: catalog errors keep their type; a node that
+// is not (or no longer) leading, or is closing, answers "not leader" with
+// the leader it knows.
+func (f *Forwarder) errorResponse(err error) []byte {
+	var ce *Error
+	switch {
+	case errors.As(err, &ce):
+		return jsonResponse(statusCatalogError, ce)
+	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrClosed):
+		id, addr := f.store.Leader()
+		if id == f.store.cfg.NodeID {
+			id, addr = "", "" // stale view of ourselves: no useful hint
+		}
+		return jsonResponse(statusNotLeader, notLeaderHint{ID: id, Addr: addr})
+	default:
+		return encodeForwardResponse(statusFailed, []byte(err.Error()))
+	}
+}
