@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/classmesh/classmesh/control"
+)
+
+// Error codes of the API besides control's (not_found, conflict, invalid,
+// ref_missing).
+const (
+	CodeBadRequest           = "bad_request"
+	CodeTooLarge             = "too_large"
+	CodeUnauthorized         = "unauthorized"
+	CodeForbidden            = "forbidden"
+	CodePreconditionRequired = "precondition_required"
+	CodeUnavailable          = "unavailable"
+	CodeInternal             = "internal"
+)
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+	Field string `json:"field,omitempty"`
+	// Revision is the current revision on a failed If-Match.
+	Revision uint64 `json:"revision,omitempty"`
+}
+
+// statusError is an error with an explicit status and code.
+type statusError struct {
+	status int
+	code   string
+	field  string
+	msg    string
+}
+
+func (e *statusError) Error() string { return "api: " + e.msg }
+
+func errStatus(status int, code, field, format string, args ...any) error {
+	return &statusError{status: status, code: code, field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+func isTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+// errorResponse maps err to a status and a body.
+func errorResponse(err error) (int, errorBody) {
+	var (
+		ce *control.Error
+		se *statusError
+		be *bodyError
+		ae *authError
+	)
+	switch {
+	case errors.As(err, &ce):
+		return controlStatus(ce.Code), errorBody{Error: ce.Message, Code: string(ce.Code), Field: ce.Field, Revision: ce.Revision}
+	case errors.As(err, &se):
+		return se.status, errorBody{Error: se.msg, Code: se.code, Field: se.field}
+	case errors.As(err, &be):
+		return http.StatusBadRequest, errorBody{Error: be.msg, Code: CodeBadRequest, Field: be.field}
+	case isTooLarge(err):
+		var mbe *http.MaxBytesError
+		errors.As(err, &mbe)
+		return http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("request body exceeds %d bytes", mbe.Limit), Code: CodeTooLarge}
+	case errors.As(err, &ae) && ae.anonymous:
+		return http.StatusUnauthorized, errorBody{Error: ae.msg, Code: CodeUnauthorized}
+	case errors.As(err, &ae):
+		return http.StatusForbidden, errorBody{Error: ae.msg, Code: CodeForbidden}
+	case errors.Is(err, ErrBadToken):
+		return http.StatusUnauthorized, errorBody{Error: err.Error(), Code: CodeUnauthorized}
+	case errors.Is(err, control.ErrNotLeader), errors.Is(err, control.ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.Is(err, ErrNoLinearizer):
+		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: CodeUnavailable}
+	}
+	return http.StatusInternalServerError, errorBody{Error: "internal error", Code: CodeInternal}
+}
+
+func controlStatus(c control.Code) int {
+	switch c {
+	case control.CodeNotFound:
+		return http.StatusNotFound
+	case control.CodeConflict:
+		return http.StatusConflict
+	default: // invalid, ref_missing
+		return http.StatusUnprocessableEntity
+	}
+}
+
+// writeError writes err as a JSON error response.
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := errorResponse(err)
+	switch {
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="classmesh"`)
+	case status >= 500:
+		h.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if body.Revision != 0 {
+		w.Header().Set("ETag", etag(body.Revision))
+	}
+	h.writeJSON(w, status, body)
+}
+
+// writeJSON writes v as the JSON response body.
+func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.log.Error("api: encode response", "err", err)
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error","code":"internal"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }

@@ -1,0 +1,236 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/classmesh/classmesh/control"
+)
+
+var update = flag.Bool("update", false, "rewrite openapi.json from the route table")
+
+type obj = map[string]any
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// schemaOf describes a Go type as an OpenAPI schema, flattening embedded
+// structs the way encoding/json does.
+func schemaOf(t reflect.Type) obj {
+	switch {
+	case t == timeType:
+		return obj{"type": "string", "format": "date-time"}
+	case t.Kind() == reflect.Pointer:
+		s := schemaOf(t.Elem())
+		s["nullable"] = true
+		return s
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return obj{"type": "string"}
+	case reflect.Bool:
+		return obj{"type": "boolean"}
+	case reflect.Int, reflect.Int64, reflect.Uint64:
+		return obj{"type": "integer"}
+	case reflect.Float64:
+		return obj{"type": "number"}
+	case reflect.Slice:
+		return obj{"type": "array", "items": schemaOf(t.Elem())}
+	case reflect.Struct:
+		props := obj{}
+		addFields(t, props)
+		return obj{"type": "object", "properties": props}
+	}
+	return obj{}
+}
+
+func addFields(t reflect.Type, props obj) {
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		if f.Anonymous && tag == "" {
+			addFields(f.Type, props)
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		props[name] = schemaOf(f.Type)
+	}
+}
+
+// viewTypes are the response record types, by kind.
+var viewTypes = map[control.Kind]reflect.Type{
+	control.KindKey:   reflect.TypeFor[keyView](),
+	control.KindToken: reflect.TypeFor[tokenView](),
+}
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func jsonContent(schema obj) obj { return obj{"application/json": obj{"schema": schema}} }
+
+func errResp(desc string) obj { return obj{"description": desc, "content": jsonContent(ref("Error"))} }
+
+func buildOpenAPI() obj {
+	schemas := obj{"Error": schemaOf(reflect.TypeFor[errorBody]())}
+	for _, s := range kindSpecs {
+		name := string(s.kind)
+		in := reflect.TypeOf(s.newBody()).Elem()
+		if in == reflect.TypeFor[keyBody]() {
+			in = reflect.TypeFor[control.SigningKey]()
+		}
+		schemas[name+"_input"] = schemaOf(in)
+		out, ok := viewTypes[s.kind]
+		if !ok {
+			out = in
+		}
+		schemas[name] = schemaOf(out)
+		schemas[name+"_list"] = obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref(name)}}}
+	}
+	created := func(base, secret string) obj {
+		s := schemaOf(reflect.TypeOf(kindByPath(base).newBody()).Elem())
+		s["properties"].(obj)[secret] = obj{"type": "string", "description": "returned only once"}
+		return s
+	}
+	schemas["session_created"] = created("sessions", "stream_key")
+	tc := schemaOf(reflect.TypeFor[tokenView]())
+	tc["properties"].(obj)["token"] = obj{"type": "string", "description": "returned only once"}
+	schemas["token_created"] = tc
+
+	paths := obj{}
+	for _, rt := range routes() {
+		item, _ := paths[rt.pattern].(obj)
+		if item == nil {
+			item = obj{}
+			paths[rt.pattern] = item
+		}
+		item[strings.ToLower(rt.method)] = operation(rt)
+	}
+	paths[Prefix+"openapi.json"] = obj{"get": obj{
+		"operationId": "openapi", "summary": "This document.", "security": []any{},
+		"responses": obj{"200": obj{"description": "OpenAPI 3 document", "content": jsonContent(obj{"type": "object"})}},
+	}}
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "classmesh catalog API", "version": "1",
+			"description": "Catalog of courses, modules, lessons, assets, live sessions, sites, signing keys and API tokens. " +
+				"Reads are local unless ?consistency=linearizable; updates need If-Match with the record revision (ETag)."},
+		"servers":    []any{obj{"url": "/"}},
+		"security":   []any{obj{"bearer": []any{}}},
+		"components": obj{"schemas": schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+		"paths":      paths,
+	}
+}
+
+func kindByPath(p string) *kindSpec {
+	for _, s := range kindSpecs {
+		if s.path == p {
+			return s
+		}
+	}
+	return nil
+}
+
+var (
+	idParam          = obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string"}}
+	consistencyParam = obj{"name": "consistency", "in": "query", "schema": obj{"type": "string", "enum": []string{"local", "linearizable"}}}
+	revisionParam    = obj{"name": "revision", "in": "query", "required": true, "schema": obj{"type": "integer"}}
+)
+
+func ifMatch(required bool) obj {
+	return obj{"name": "If-Match", "in": "header", "required": required, "schema": obj{"type": "string"},
+		"description": `"<revision>" of the record (or ?if_match=<revision>)`}
+}
+
+func operation(rt route) obj {
+	name := string(rt.spec.kind)
+	op := obj{"operationId": opID(rt), "tags": []string{rt.spec.path}}
+	resp := obj{"400": errResp("malformed request"), "401": errResp("missing or invalid token"),
+		"403": errResp("not allowed for this token"), "503": errResp("no leader or linearizable read failed")}
+	one := obj{"description": "the record", "headers": obj{"ETag": obj{"schema": obj{"type": "string"}}}, "content": jsonContent(ref(name))}
+	body := obj{"required": true, "content": jsonContent(ref(name + "_input"))}
+	var params []any
+	switch {
+	case rt.method == http.MethodGet && rt.pattern == Prefix+rt.spec.path:
+		op["summary"] = "List " + rt.spec.path + "."
+		params = append(params, consistencyParam)
+		resp["200"] = obj{"description": "the records", "content": jsonContent(ref(name + "_list"))}
+	case rt.method == http.MethodPost && rt.pattern == Prefix+rt.spec.path:
+		op["summary"] = "Create a " + name + " (the id is generated when the body has none)."
+		op["requestBody"] = body
+		created := ref(name)
+		switch rt.spec.kind {
+		case control.KindSession:
+			created = ref("session_created")
+		case control.KindToken:
+			created = ref("token_created")
+		}
+		resp["201"] = obj{"description": "created", "content": jsonContent(created)}
+		resp["409"], resp["413"], resp["422"] = errResp("already exists"), errResp("body too large"), errResp("invalid or missing reference")
+	case strings.HasSuffix(rt.pattern, "/history"):
+		op["summary"] = "The last revisions of a " + name + ", oldest first."
+		params = append(params, idParam, consistencyParam)
+		resp["200"] = obj{"description": "revisions", "content": jsonContent(ref(name + "_list"))}
+		resp["404"] = errResp("no history")
+	case strings.HasSuffix(rt.pattern, "/rollback"):
+		op["summary"] = "Restore a revision of a " + name + " as a new revision."
+		params = append(params, idParam, revisionParam, ifMatch(false))
+		resp["200"], resp["404"], resp["409"], resp["422"] = one, errResp("revision not found"), errResp("stale If-Match"), errResp("invalid")
+	case strings.HasSuffix(rt.pattern, "/end"):
+		op["summary"] = "End a live session."
+		params = append(params, idParam, ifMatch(false))
+		resp["200"], resp["404"], resp["409"] = one, errResp("not found"), errResp("stale If-Match")
+	case rt.method == http.MethodGet:
+		op["summary"] = "Get a " + name + "."
+		params = append(params, idParam, consistencyParam)
+		resp["200"], resp["404"] = one, errResp("not found")
+	case rt.method == http.MethodPut:
+		op["summary"] = "Replace a " + name + "."
+		op["requestBody"] = body
+		params = append(params, idParam, ifMatch(true))
+		resp["200"], resp["404"], resp["409"] = one, errResp("not found"), errResp("stale If-Match (body has the current revision)")
+		resp["413"], resp["422"], resp["428"] = errResp("body too large"), errResp("invalid"), errResp("If-Match missing")
+	case rt.method == http.MethodDelete:
+		op["summary"] = "Delete a " + name + "."
+		params = append(params, idParam, ifMatch(false))
+		resp["204"], resp["404"], resp["409"] = obj{"description": "deleted"}, errResp("not found"), errResp("stale If-Match or still referenced")
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	op["responses"] = resp
+	return op
+}
+
+func opID(rt route) string {
+	last := rt.pattern[strings.LastIndex(rt.pattern, "/")+1:]
+	verb := map[string]string{"GET": "get", "POST": "create", "PUT": "update", "DELETE": "delete"}[rt.method]
+	switch {
+	case last == rt.spec.path && rt.method == http.MethodGet:
+		return "list_" + rt.spec.path
+	case last == "history" || last == "rollback" || last == "end":
+		return last + "_" + string(rt.spec.kind)
+	}
+	return verb + "_" + string(rt.spec.kind)
+}
+
+func marshalOpenAPI() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(buildOpenAPI())
+	return buf.Bytes(), err
+}
+
+func writeOpenAPI() error {
+	b, err := marshalOpenAPI()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile("openapi.json", b, 0o644)
+}
