@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,9 @@ func (n *Node) openCatalog() error {
 		return fmt.Errorf("node: catalog: %w", err)
 	}
 	n.catalog = store
+	// Writes on any node go to the leader over QUIC.
+	n.forwarder = control.NewForwarder(store, n.cluster.Transport(), nil, n.logger.With("part", "forward"))
+	n.forwarder.Register(n.cluster.Transport())
 	return nil
 }
 
@@ -70,6 +74,11 @@ func (n *Node) reconcileRaftLoop(ctx context.Context) {
 		}
 		if n.cfg.BootstrapExpect > 1 {
 			n.bootstrapExpected()
+		}
+		if leader, _ := n.catalog.Leader(); leader != "" && n.assetsDirty.Swap(false) {
+			if !n.registerAssets(ctx) {
+				n.assetsDirty.Store(true) // try again on the next tick
+			}
 		}
 		if !n.catalog.IsLeader() {
 			continue
@@ -167,6 +176,9 @@ func cmpString(a, b string) int {
 // raft and its streams so the graceful leave does not wait for them.
 func (n *Node) closeCatalog() error {
 	var errs []error
+	if n.forwarder != nil {
+		errs = append(errs, n.forwarder.Close())
+	}
 	if n.catalog != nil {
 		errs = append(errs, n.catalog.Close())
 	}
@@ -215,3 +227,47 @@ func (n *Node) ensureAdminToken(ctx context.Context) {
 // AdminToken returns the admin token this node created at first bootstrap,
 // or "" (it is never read back from the catalog, which keeps only a hash).
 func (n *Node) AdminToken() string { return n.adminToken }
+
+// registerAssets records the assets this origin packages in the catalog,
+// through the leader, writing only what changed since the catalog's copy.
+// Edges then resolve assets from their local replica.
+// It reports whether every asset was recorded.
+func (n *Node) registerAssets(ctx context.Context) bool {
+	if n.remote || !n.cluster.Self().Has(cluster.RoleOrigin) || n.forwarder == nil {
+		return true
+	}
+	ok := true
+	for _, a := range n.library.Assets() {
+		rec := control.Asset{ID: a.ID, Title: a.Title, Source: a.ID, Status: a.Status, Reason: a.Reason,
+			Duration: a.Duration.Seconds()}
+		for _, r := range a.Renditions {
+			rec.Renditions = append(rec.Renditions, control.Rendition{Name: r.ID, Width: r.Width, Height: r.Height,
+				Bitrate: int(r.Bandwidth), Codecs: r.Codec, Path: r.Path})
+		}
+		if len(rec.Title) > 200 {
+			rec.Title = rec.Title[:200]
+		}
+		op, ifMatch := control.OpCreate, uint64(0)
+		if cur, err := n.catalog.Asset(a.ID); err == nil {
+			if sameAsset(cur, &rec) {
+				continue
+			}
+			op, ifMatch = control.OpUpdate, cur.Revision
+		}
+		payload, _ := json.Marshal(rec)
+		_, err := n.forwarder.Apply(ctx, control.Command{Op: op, Kind: control.KindAsset, ID: a.ID, IfMatch: ifMatch, Payload: payload})
+		if err != nil && ctx.Err() == nil {
+			n.logger.Warn("node: cannot register asset in the catalog", "asset", a.ID, "err", err)
+			ok = false
+		}
+	}
+	return ok
+}
+
+func sameAsset(a *control.Asset, b *control.Asset) bool {
+	x, y := *a, *b
+	x.Meta, y.Meta = control.Meta{}, control.Meta{}
+	bx, _ := json.Marshal(x)
+	by, _ := json.Marshal(y)
+	return string(bx) == string(by)
+}

@@ -1,6 +1,9 @@
 package node
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +104,88 @@ func TestSignedPlaybackURLs(t *testing.T) {
 	}
 	if r := get(t, n.URL()+"/t/"+good+"/v/demo/master.m3u8"); !strings.Contains(string(r.body), "720p/media.m3u8") {
 		t.Fatalf("master playlist must use relative URIs so the token carries over: %s", r.body)
+	}
+}
+
+// do sends a JSON request with an optional bearer token.
+func do(t *testing.T, method, url, token, body string, hdr ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := noGzipClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+// TestCatalogAPIThroughAnEdge: the admin token created at bootstrap works
+// on every node; a write sent to an edge is forwarded to the leader and
+// readable on the edge at once; the origin's assets are in the catalog; an
+// LMS gets a signed URL that plays.
+func TestCatalogAPIThroughAnEdge(t *testing.T) {
+	nodes := startCluster(t, 1)
+	origin, edge := nodes[0], nodes[1]
+	admin := origin.AdminToken()
+	if admin == "" {
+		t.Fatal("no admin token")
+	}
+	waitFor(t, "the demo asset in the edge's catalog replica", func() bool {
+		a, err := edge.Catalog().Asset("demo")
+		return err == nil && a.Status == "ready" && len(a.Renditions) == 4
+	})
+	if r := do(t, "POST", edge.URL()+"/api/v1/courses", "", `{"id":"c1","title":"Physics","visibility":"private"}`); r.code != 401 {
+		t.Fatalf("anonymous write: %d %s", r.code, r.body)
+	}
+	steps := []struct {
+		method, path, body string
+		code               int
+	}{
+		{"POST", "/api/v1/courses", `{"id":"c1","title":"Physics","visibility":"private"}`, 201},
+		{"POST", "/api/v1/modules", `{"id":"m1","course_id":"c1","title":"Week 1"}`, 201},
+		{"POST", "/api/v1/lessons", `{"id":"l1","module_id":"m1","title":"Intro","asset_id":"demo"}`, 201},
+		{"POST", "/api/v1/lessons", `{"id":"l2","module_id":"m1","title":"Ghost","asset_id":"no-such-asset"}`, 422},
+		{"POST", "/api/v1/keys", `{"kid":"k1","secret":"0123456789abcdef0123456789abcdef","not_before":"2020-01-01T00:00:00Z","not_after":"2100-01-01T00:00:00Z"}`, 201},
+	}
+	for _, s := range steps {
+		if r := do(t, s.method, edge.URL()+s.path, admin, s.body); r.code != s.code {
+			t.Fatalf("%s %s: %d %s (want %d)", s.method, s.path, r.code, r.body, s.code)
+		}
+	}
+	if r := get(t, edge.URL()+"/api/v1/courses/c1"); r.code == 200 {
+		t.Fatalf("a private course is readable without a token: %s", r.body)
+	}
+	if r := do(t, "GET", edge.URL()+"/api/v1/courses/c1", admin, ""); r.code != 200 || r.header.Get("ETag") == "" {
+		t.Fatalf("read own write on the edge: %d %s", r.code, r.body)
+	}
+	if r := do(t, "PUT", edge.URL()+"/api/v1/courses/c1", admin, `{"id":"c1","title":"Physics 2","visibility":"private"}`, "If-Match", `"1"`); r.code != 409 {
+		t.Fatalf("stale If-Match: %d %s", r.code, r.body)
+	}
+	if r := get(t, edge.URL()+"/v/demo/master.m3u8"); r.code != 403 {
+		t.Fatalf("private course asset without a token: %d", r.code)
+	}
+	r := do(t, "POST", edge.URL()+"/api/v1/playback-tokens", admin, `{"asset":"demo","ttl_seconds":600}`)
+	var out struct{ URL string }
+	if r.code != 201 || json.Unmarshal(r.body, &out) != nil || out.URL == "" {
+		t.Fatalf("playback token: %d %s", r.code, r.body)
+	}
+	for _, n := range nodes {
+		if r := get(t, n.URL()+out.URL); r.code != 200 {
+			t.Fatalf("signed URL on %s: %d %s", n.Cluster().ID(), r.code, r.body)
+		}
+	}
+	if r := get(t, origin.URL()+"/api/v1/openapi.json"); r.code != 200 || !strings.Contains(string(r.body), `"openapi"`) {
+		t.Fatalf("openapi: %d", r.code)
 	}
 }

@@ -57,7 +57,9 @@ type Node struct {
 	catalog       *control.Store
 	raftLayer     *cluster.RaftLayer
 	raftTransport *raft.NetworkTransport
+	forwarder     *control.Forwarder
 	adminToken    string
+	assetsDirty   atomic.Bool // the library changed since the catalog heard
 	accessCache   accessCache
 	refreshCh     chan struct{}
 	egress        egressMeter
@@ -89,7 +91,6 @@ func New(cfg Config) (*Node, error) {
 		n.closeParts()
 		return nil, err
 	}
-	n.handler = n.routes()
 	return n, nil
 }
 
@@ -199,6 +200,7 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.openCatalog(); err != nil {
 		return err
 	}
+	n.assetsDirty.Store(true)
 	if n.catalog.Voter() && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1 {
 		// A lone node leads at once; create the first admin token now so
 		// that it can be shown when the node starts.
@@ -208,6 +210,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 		cancel()
 	}
+	n.handler = n.routes()
 	n.wg.Add(1)
 	go n.reconcileRaftLoop(runCtx)
 	ln := n.listener
@@ -299,6 +302,7 @@ func (n *Node) rescanLoop(ctx context.Context) {
 		if err := n.library.Refresh(ctx); err != nil && ctx.Err() == nil {
 			n.logger.Warn("node: rescan failed", "origin", n.origin.String(), "err", err)
 		}
+		n.assetsDirty.Store(true)
 	}
 }
 

@@ -27,6 +27,12 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/cluster/keys", n.handleKeys)
 	mux.HandleFunc("GET /api/v1/raft/status", n.handleRaftStatus)
 	mux.HandleFunc("POST /api/v1/cluster/keys", n.handleKeys)
+	mux.HandleFunc("POST /api/v1/playback-tokens", n.handlePlaybackToken)
+	// The catalog (control/api): courses, modules, lessons, assets (writes,
+	// history), sessions, sites, keys, tokens and /api/v1/openapi.json.
+	// The GET /api/v1/assets routes above, more specific, show what this
+	// node packages.
+	mux.Handle("/api/v1/", n.catalogAPI())
 	mux.HandleFunc("/api/", n.handleAPINotFound)
 	// Operations.
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{Registry: n.registry}))

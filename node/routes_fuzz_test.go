@@ -21,15 +21,7 @@ func FuzzRoutes(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	n, err := New(Config{MediaDir: demoDir(f), DataDir: f.TempDir(), Logger: testLogger(f), RescanInterval: -1, DiskCacheBytes: -1,
-		GossipAddr: "127.0.0.1:0", QUICAddr: "127.0.0.1:0"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { n.Close() })
-	if err := n.library.Refresh(f.Context()); err != nil {
-		f.Fatal(err)
-	}
+	n := mustNewNode(f, Config{MediaDir: demoDir(f), DiskCacheBytes: -1})
 	f.Fuzz(func(t *testing.T, path string) {
 		req, err := http.NewRequest(http.MethodGet, "http://classmesh.test"+"/"+strings.TrimPrefix(path, "/"), nil)
 		if err != nil {

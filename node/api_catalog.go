@@ -1,0 +1,122 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/api"
+	"github.com/classmesh/classmesh/control/playback"
+)
+
+// catalogWriter sends writes to the leader and waits until the local
+// replica has applied them, so a client reads its own writes on this node.
+type catalogWriter struct{ n *Node }
+
+func (w catalogWriter) Apply(ctx context.Context, cmd control.Command) (*control.Result, error) {
+	res, err := w.n.forwarder.Apply(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return res, w.n.catalog.WaitApplied(ctx, res.Revision)
+}
+
+// catalogAPI is the /api/v1 catalog (courses, modules, lessons, assets,
+// sessions, sites, keys, tokens), served from the local replica.
+func (n *Node) catalogAPI() http.Handler {
+	return api.NewHandler(api.Config{
+		Reader:     n.catalog,
+		Writer:     catalogWriter{n},
+		Linearizer: n.forwarder,
+		Auth:       api.TokenAuth{Reader: n.catalog},
+		Logger:     n.logger.With("part", "api"),
+	})
+}
+
+// playbackTokenRequest is the body of POST /api/v1/playback-tokens.
+type playbackTokenRequest struct {
+	Asset   string `json:"asset,omitempty"`  // scope: one asset...
+	Course  string `json:"course,omitempty"` // ...or every asset of a course
+	TTL     int    `json:"ttl_seconds,omitempty"`
+	Subnet  string `json:"subnet,omitempty"`
+	Session string `json:"session,omitempty"`
+}
+
+// handlePlaybackToken signs a playback URL for an LMS: admins for any
+// scope, instructors for their courses.
+func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
+	p, err := api.TokenAuth{Reader: n.catalog}.Authenticate(r)
+	if err != nil || p.Anonymous {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeJSONError(w, http.StatusUnauthorized, "a bearer token is required")
+		return
+	}
+	var req playbackTokenRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		return
+	}
+	claims := playback.Claims{Scope: req.Asset, Session: req.Session}
+	course := req.Course
+	if (req.Asset == "") == (req.Course == "") {
+		writeJSONError(w, http.StatusUnprocessableEntity, "give exactly one of asset or course")
+		return
+	}
+	if req.Course != "" {
+		claims.Scope = playback.CourseScope(req.Course)
+	} else {
+		course = n.access().restricted[req.Asset]
+	}
+	if !p.Admin() && !p.Teaches(course) {
+		writeJSONError(w, http.StatusForbidden, "this token may not sign URLs for that scope")
+		return
+	}
+	ttl := time.Duration(req.TTL) * time.Second
+	if ttl <= 0 {
+		ttl = 6 * time.Hour
+	}
+	claims.Expiry = time.Now().Add(min(ttl, 7*24*time.Hour))
+	if req.Subnet != "" {
+		if claims.Subnet, err = netip.ParsePrefix(req.Subnet); err != nil {
+			writeJSONError(w, http.StatusUnprocessableEntity, "subnet: "+err.Error())
+			return
+		}
+	}
+	key, ok := activeKey(n.access().keys, time.Now())
+	if !ok {
+		writeJSONError(w, http.StatusConflict, "no signing key is active: create one with POST /api/v1/keys")
+		return
+	}
+	tok, err := playback.Sign(key, claims)
+	if err != nil {
+		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	out := map[string]any{"token": tok, "expires": claims.Expiry.UTC().Format(time.RFC3339), "kid": key.Kid}
+	if req.Asset != "" {
+		out["url"] = "/t/" + tok + "/v/" + req.Asset + "/master.m3u8"
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// activeKey picks the newest key valid now.
+func activeKey(keys []playback.Key, now time.Time) (playback.Key, bool) {
+	var ok []playback.Key
+	for _, k := range keys {
+		if (k.NotBefore.IsZero() || !now.Before(k.NotBefore)) && (k.NotAfter.IsZero() || now.Before(k.NotAfter)) && len(k.Secret) >= playback.MinSecretLen {
+			ok = append(ok, k)
+		}
+	}
+	if len(ok) == 0 {
+		return playback.Key{}, false
+	}
+	slices.SortFunc(ok, func(a, b playback.Key) int { return b.NotBefore.Compare(a.NotBefore) })
+	return ok[0], true
+}
