@@ -29,7 +29,7 @@ func TestBadBodies(t *testing.T) {
 		{"wrong type", `{"id":"c","title":5,"visibility":"public"}`, 400, CodeBadRequest, "title"},
 		{"trailing", `{"id":"c","title":"t","visibility":"public"} {}`, 400, CodeBadRequest, ""},
 		{"oversized", big, 413, CodeTooLarge, ""},
-		{"invalid value", `{"id":"c","title":"t","visibility":"secret"}`, 422, "invalid", "visibility"},
+		{"invalid value", `{"id":"c","title":"t","visibility":"secret"}`, 400, "invalid", "visibility"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -117,7 +117,7 @@ func TestIfMatch(t *testing.T) {
 	})
 	t.Run("id mismatch", func(t *testing.T) {
 		r := e.do("PUT", "/api/v1/courses/c", e.admin, obj{"id": "other", "title": "x", "visibility": "public"}, "If-Match", "*")
-		if r.code != 422 || r.json(t)["field"] != "id" {
+		if r.code != 400 || r.json(t)["field"] != "id" {
 			t.Fatalf("status %d: %s", r.code, r.body)
 		}
 	})
@@ -160,12 +160,12 @@ func TestReferences(t *testing.T) {
 		{"lesson without asset", "POST", "/api/v1/lessons", obj{"id": "x", "module_id": "pub-m", "title": "x", "asset_id": "nope"}, 422, "ref_missing", "asset_id"},
 		{"lesson without module", "POST", "/api/v1/lessons", obj{"id": "x", "module_id": "nope", "title": "x", "asset_id": "a1"}, 422, "ref_missing", "module_id"},
 		{"module without course", "POST", "/api/v1/modules", obj{"id": "x", "course_id": "nope", "title": "x"}, 422, "ref_missing", "course_id"},
-		{"lesson in wrong course", "POST", "/api/v1/lessons", obj{"id": "x", "module_id": "pub-m", "course_id": "priv", "title": "x", "asset_id": "a1"}, 422, "invalid", "course_id"},
+		{"lesson in wrong course", "POST", "/api/v1/lessons", obj{"id": "x", "module_id": "pub-m", "course_id": "priv", "title": "x", "asset_id": "a1"}, 400, "invalid", "course_id"},
 		{"duplicate", "POST", "/api/v1/courses", obj{"id": "pub", "title": "x", "visibility": "public"}, 409, "conflict", ""},
 		{"course with modules", "DELETE", "/api/v1/courses/pub", nil, 409, "conflict", ""},
 		{"asset in use", "DELETE", "/api/v1/assets/a1", nil, 409, "conflict", ""},
-		{"bad cidr", "POST", "/api/v1/sites", obj{"name": "s", "cidrs": []string{"10.0.0.1/8"}, "p2p_policy": "on"}, 422, "invalid", "cidrs[0]"},
-		{"bad id", "POST", "/api/v1/courses", obj{"id": "a b", "title": "x", "visibility": "public"}, 422, "invalid", "id"},
+		{"bad cidr", "POST", "/api/v1/sites", obj{"name": "s", "cidrs": []string{"10.0.0.1/8"}, "p2p_policy": "on"}, 400, "invalid", "cidrs[0]"},
+		{"bad id", "POST", "/api/v1/courses", obj{"id": "a b", "title": "x", "visibility": "public"}, 400, "invalid", "id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

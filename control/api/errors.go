@@ -89,7 +89,11 @@ func controlStatus(c control.Code) int {
 		return http.StatusNotFound
 	case control.CodeConflict:
 		return http.StatusConflict
-	default: // invalid, ref_missing
+	case control.CodeInvalid:
+		// A value that can never be valid (bad id, CIDR, enum): a bad
+		// request, with the field named in the body.
+		return http.StatusBadRequest
+	default: // ref_missing: well formed, but it names what does not exist
 		return http.StatusUnprocessableEntity
 	}
 }

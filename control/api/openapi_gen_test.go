@@ -150,7 +150,7 @@ func ifMatch(required bool) obj {
 func operation(rt route) obj {
 	name := string(rt.spec.kind)
 	op := obj{"operationId": opID(rt), "tags": []string{rt.spec.path}}
-	resp := obj{"400": errResp("malformed request"), "401": errResp("missing or invalid token"),
+	resp := obj{"400": errResp("malformed request or invalid value (the field is named)"), "401": errResp("missing or invalid token"),
 		"403": errResp("not allowed for this token"), "503": errResp("no leader or linearizable read failed")}
 	one := obj{"description": "the record", "headers": obj{"ETag": obj{"schema": obj{"type": "string"}}}, "content": jsonContent(ref(name))}
 	body := obj{"required": true, "content": jsonContent(ref(name + "_input"))}
@@ -180,7 +180,7 @@ func operation(rt route) obj {
 	case strings.HasSuffix(rt.pattern, "/rollback"):
 		op["summary"] = "Restore a revision of a " + name + " as a new revision."
 		params = append(params, idParam, revisionParam, ifMatch(false))
-		resp["200"], resp["404"], resp["409"], resp["422"] = one, errResp("revision not found"), errResp("stale If-Match"), errResp("invalid")
+		resp["200"], resp["404"], resp["409"], resp["422"] = one, errResp("revision not found"), errResp("stale If-Match"), errResp("missing reference")
 	case strings.HasSuffix(rt.pattern, "/end"):
 		op["summary"] = "End a live session."
 		params = append(params, idParam, ifMatch(false))
@@ -194,7 +194,7 @@ func operation(rt route) obj {
 		op["requestBody"] = body
 		params = append(params, idParam, ifMatch(true))
 		resp["200"], resp["404"], resp["409"] = one, errResp("not found"), errResp("stale If-Match (body has the current revision)")
-		resp["413"], resp["422"], resp["428"] = errResp("body too large"), errResp("invalid"), errResp("If-Match missing")
+		resp["413"], resp["422"], resp["428"] = errResp("body too large"), errResp("missing reference"), errResp("If-Match missing")
 	case rt.method == http.MethodDelete:
 		op["summary"] = "Delete a " + name + "."
 		params = append(params, idParam, ifMatch(false))
