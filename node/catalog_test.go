@@ -189,3 +189,30 @@ func TestCatalogAPIThroughAnEdge(t *testing.T) {
 		t.Fatalf("openapi: %d", r.code)
 	}
 }
+
+// TestNonVoterServesFromItsReplica: a non-voter edge serves a course
+// written on the leader from its local replica: it keeps serving it after
+// the leader is gone, so no request went to the leader. The replication
+// delay is logged, not asserted (make bench measures it).
+func TestNonVoterServesFromItsReplica(t *testing.T) {
+	nodes := startCluster(t, 1)
+	origin, edge := nodes[0], nodes[1]
+	waitFor(t, "the edge to be a non-voter", func() bool {
+		st, err := origin.Catalog().Stats()
+		return err == nil && len(st.Nonvoters) == 1
+	})
+	start := time.Now()
+	res, err := origin.Catalog().Create(t.Context(), control.KindCourse, "fresh", control.Course{ID: "fresh", Title: "Fresh", Visibility: "public"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the edge to apply the write", func() bool { return edge.Catalog().AppliedIndex() >= res.Revision })
+	t.Logf("the non-voter applied the write %v after it was acknowledged", time.Since(start))
+	if err := origin.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := get(t, edge.URL()+"/api/v1/courses/fresh")
+	if r.code != 200 || !strings.Contains(string(r.body), `"title": "Fresh"`) && !strings.Contains(string(r.body), `"title":"Fresh"`) {
+		t.Fatalf("edge with the leader gone: %d %s", r.code, r.body)
+	}
+}
