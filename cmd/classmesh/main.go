@@ -35,6 +35,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return keys(args[1:], stdout, stderr)
 	case "raft":
 		return raftCmd(args[1:], stdout, stderr)
+	case "catalog":
+		return catalogCmd(args[1:], stdout, stderr)
+	case "token":
+		return tokenCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "classmesh", version)
 		return 0
@@ -59,6 +63,8 @@ Usage:
   classmesh members          list the cluster's members (--addr URL of a node)
   classmesh keys ...         rotate the cluster's gossip key (classmesh keys for help)
   classmesh raft status      the catalog's raft group: leader, term, voters, applied index
+  classmesh catalog KIND OP  courses, lessons, assets...: list|get|create|update|delete|history
+  classmesh token create|sign  API tokens; signed playback URLs for an LMS
   classmesh version          print the version
   classmesh help [command]   show help
 

@@ -1,0 +1,535 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// column is one column of a "catalog KIND list" table: key is the JSON
+// field, count shows the length of an array instead of its items.
+type column struct {
+	header, key string
+	count       bool
+}
+
+// catalogKinds maps each collection under /api/v1/ to its table columns.
+var catalogKinds = map[string][]column{
+	"courses":  {{"ID", "id", false}, {"TITLE", "title", false}, {"VISIBILITY", "visibility", false}, {"MODULES", "modules", true}},
+	"modules":  {{"ID", "id", false}, {"TITLE", "title", false}, {"COURSE", "course_id", false}, {"LESSONS", "lessons", true}},
+	"lessons":  {{"ID", "id", false}, {"TITLE", "title", false}, {"COURSE", "course_id", false}, {"MODULE", "module_id", false}, {"ASSET", "asset_id", false}},
+	"assets":   {{"ID", "id", false}, {"TITLE", "title", false}, {"STATUS", "status", false}, {"DURATION", "duration", false}, {"RENDITIONS", "renditions", true}},
+	"sessions": {{"ID", "id", false}, {"TITLE", "title", false}, {"COURSE", "course_id", false}, {"STATE", "state", false}, {"START", "scheduled_start", false}},
+	"sites":    {{"NAME", "name", false}, {"CIDRS", "cidrs", false}, {"P2P", "p2p_policy", false}},
+	"keys":     {{"KID", "kid", false}, {"NOT BEFORE", "not_before", false}, {"NOT AFTER", "not_after", false}, {"ACTIVE", "active", false}},
+	"tokens":   {{"ID", "id", false}, {"ROLE", "role", false}, {"COURSES", "courses", false}},
+}
+
+const catalogUsage = `Usage: classmesh catalog KIND OPERATION [ID] [flags]
+
+KIND is one of: courses, modules, lessons, assets, sessions, sites, keys, tokens.
+
+Operations:
+  list                 a table of the records (--json for the API's JSON)
+  get ID               one record as JSON
+  create               a new record from --file and/or --set
+  update ID            change a record: the current record (or --file) with
+                       the --set changes applied. Without --if-match the
+                       record is read first and its revision is used, so an
+                       update may overwrite a change made in between; give
+                       --if-match REV to fail with 409 Conflict instead.
+  delete ID            remove a record (--if-match REV to guard it)
+  history ID           every revision of a record (--json for the JSON)
+  rollback ID --to REV restore a record as it was at revision REV
+
+--set key=value may be repeated; a value that is valid JSON is used as JSON
+(--set modules='["m2","m1"]', --set duration=12.5), any other as a string.
+--file F reads a JSON object from F (- for standard input).
+
+Writes need a bearer token: --token or CLASSMESH_TOKEN (a new node writes
+its admin token to DATA_DIR/admin-token).
+
+Examples:
+  classmesh catalog courses create --set id=phys --set title=Physics --set visibility=private
+  classmesh catalog courses update phys --set title="Physics I"
+  classmesh catalog lessons list --json
+
+Flags:
+`
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// authedRequest is one API call with the headers the catalog needs.
+type authedRequest struct {
+	method, path string
+	token        string
+	ifMatch      string
+	body         any
+}
+
+// send does r against c; out (if not nil) receives the JSON response.
+// Error bodies ({"error": ...}) become "<status>: <message>".
+func (c *apiClient) send(r authedRequest, out any) error {
+	var rd io.Reader
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(r.method, c.base+r.path, rd)
+	if err != nil {
+		return err
+	}
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if r.ifMatch != "" {
+		req.Header.Set("If-Match", strconv.Quote(strings.Trim(r.ifMatch, `"`)))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the node at %s (is it running? set --addr or CLASSMESH_ADDR): %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode/100 != 2 {
+		msg := strings.TrimSpace(string(b))
+		var e struct{ Error string }
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		if resp.StatusCode == http.StatusUnauthorized && r.token == "" {
+			msg += " (pass --token or set CLASSMESH_TOKEN)"
+		}
+		return fmt.Errorf("%s: %s", resp.Status, msg)
+	}
+	if out == nil || len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+// catalogFlags are the flags every catalog operation accepts.
+type catalogFlags struct {
+	addr, token, file, ifMatch *string
+	to                         *uint64
+	asJSON                     *bool
+	sets                       stringList
+}
+
+func newCatalogFlags(fs *flag.FlagSet) *catalogFlags {
+	f := &catalogFlags{addr: addrFlag(fs)}
+	f.token = fs.String("token", os.Getenv("CLASSMESH_TOKEN"), "bearer token of the API (also CLASSMESH_TOKEN)")
+	f.asJSON = fs.Bool("json", false, "print JSON instead of a table or a summary")
+	f.file = fs.String("file", "", "read the record, a JSON object, from this file (- for standard input)")
+	f.ifMatch = fs.String("if-match", "", "the revision an update or delete is based on (409 Conflict if it changed)")
+	f.to = fs.Uint64("to", 0, "rollback: the revision to restore")
+	fs.Var(&f.sets, "set", "key=value to set in the record (repeatable; the value is JSON when valid)")
+	return f
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments and returns the positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func catalogCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("catalog", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := newCatalogFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), catalogUsage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitParse(err)
+	}
+	if len(pos) < 2 {
+		fs.Usage()
+		return 2
+	}
+	kind, op, ids := pos[0], pos[1], pos[2:]
+	if _, ok := catalogKinds[kind]; !ok {
+		fmt.Fprintf(stderr, "classmesh catalog: unknown kind %q (want one of %s)\n", kind, strings.Join(kindNames(), ", "))
+		return 2
+	}
+	wantID := op != "list" && op != "create"
+	if (wantID && len(ids) != 1) || (!wantID && len(ids) != 0) {
+		fmt.Fprintf(stderr, "classmesh catalog: %s %s: wrong number of arguments\n\n", kind, op)
+		fs.Usage()
+		return 2
+	}
+	cc := &catalogCall{c: newAPIClient(*f.addr), f: f, kind: kind, out: stdout}
+	var id string
+	if wantID {
+		id = ids[0]
+	}
+	if err := cc.run(op, id); err != nil {
+		fmt.Fprintln(stderr, "classmesh catalog:", err)
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+func kindNames() []string {
+	names := make([]string, 0, len(catalogKinds))
+	for k := range catalogKinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// catalogCall is one "classmesh catalog KIND OP" invocation.
+type catalogCall struct {
+	c    *apiClient
+	f    *catalogFlags
+	kind string
+	out  io.Writer
+}
+
+func (cc *catalogCall) req(method, path, ifMatch string, body any) authedRequest {
+	return authedRequest{method: method, path: "/api/v1/" + cc.kind + path, token: *cc.f.token, ifMatch: ifMatch, body: body}
+}
+
+func (cc *catalogCall) run(op, id string) error {
+	esc := "/" + urlPathEscape(id)
+	switch op {
+	case "list":
+		return cc.list("", false)
+	case "history":
+		return cc.list(esc+"/history", true)
+	case "get":
+		var rec map[string]any
+		if err := cc.c.send(cc.req(http.MethodGet, esc, "", nil), &rec); err != nil {
+			return err
+		}
+		return printJSON(cc.out, rec)
+	case "create":
+		return cc.create()
+	case "update":
+		return cc.update(id)
+	case "delete":
+		if err := cc.c.send(cc.req(http.MethodDelete, esc, *cc.f.ifMatch, nil), nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(cc.out, "deleted %s %s\n", strings.TrimSuffix(cc.kind, "s"), id)
+		return nil
+	case "rollback":
+		if *cc.f.to == 0 {
+			return fmt.Errorf("%w: rollback needs --to REVISION (see history)", errUsage)
+		}
+		var rec map[string]any
+		path := esc + "/rollback?revision=" + strconv.FormatUint(*cc.f.to, 10)
+		if err := cc.c.send(cc.req(http.MethodPost, path, *cc.f.ifMatch, nil), &rec); err != nil {
+			return err
+		}
+		return cc.summary("rolled back", rec)
+	}
+	return fmt.Errorf("%w: unknown operation %q (want list, get, create, update, delete, history or rollback)", errUsage, op)
+}
+
+func (cc *catalogCall) list(path string, history bool) error {
+	var body struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := cc.c.send(cc.req(http.MethodGet, path, "", nil), &body); err != nil {
+		return err
+	}
+	if *cc.f.asJSON {
+		return printJSON(cc.out, body)
+	}
+	cols := catalogKinds[cc.kind]
+	if history {
+		cols = append([]column{{"REVISION", "revision", false}, {"UPDATED", "updated_at", false}}, cols[1:]...)
+	} else {
+		cols = append(cols, column{"REVISION", "revision", false})
+	}
+	tw := tabwriter.NewWriter(cc.out, 0, 4, 2, ' ', 0)
+	heads := make([]string, len(cols))
+	for i, c := range cols {
+		heads[i] = c.header
+	}
+	fmt.Fprintln(tw, strings.Join(heads, "\t"))
+	for _, it := range body.Items {
+		cells := make([]string, len(cols))
+		for i, c := range cols {
+			cells[i] = cell(it[c.key], c.count)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+// cell renders one JSON value for a table.
+func cell(v any, count bool) string {
+	switch v := v.(type) {
+	case nil:
+		return "-"
+	case string:
+		if v == "" {
+			return "-"
+		}
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case []any:
+		if count {
+			return strconv.Itoa(len(v))
+		}
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = cell(x, false)
+		}
+		if len(parts) == 0 {
+			return "-"
+		}
+		return strings.Join(parts, ",")
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (cc *catalogCall) create() error {
+	body, err := buildRecord(nil, *cc.f.file, cc.f.sets)
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return fmt.Errorf("%w: create needs --file or --set", errUsage)
+	}
+	var rec map[string]any
+	if err := cc.c.send(cc.req(http.MethodPost, "", "", body), &rec); err != nil {
+		return err
+	}
+	return cc.summary("created", rec)
+}
+
+// update PUTs the record: --file (or else the current record) with the
+// --set changes; the revision is --if-match or else the current one.
+func (cc *catalogCall) update(id string) error {
+	var cur map[string]any
+	rev := *cc.f.ifMatch
+	if rev == "" || *cc.f.file == "" {
+		if err := cc.c.send(cc.req(http.MethodGet, "/"+urlPathEscape(id), "", nil), &cur); err != nil {
+			return err
+		}
+		if rev == "" {
+			rev = cell(cur["revision"], false)
+		}
+	}
+	if *cc.f.file != "" {
+		cur = nil
+	} else if len(cc.f.sets) == 0 {
+		return fmt.Errorf("%w: update needs --file or --set", errUsage)
+	}
+	body, err := buildRecord(cur, *cc.f.file, cc.f.sets)
+	if err != nil {
+		return err
+	}
+	delete(body, "revision")
+	delete(body, "updated_at")
+	var rec map[string]any
+	if err := cc.c.send(cc.req(http.MethodPut, "/"+urlPathEscape(id), rev, body), &rec); err != nil {
+		return err
+	}
+	return cc.summary("updated", rec)
+}
+
+// summary prints a written record: JSON with --json, else one line plus
+// any secret the API returns only once.
+func (cc *catalogCall) summary(verb string, rec map[string]any) error {
+	if *cc.f.asJSON {
+		return printJSON(cc.out, rec)
+	}
+	id := rec["id"]
+	if id == nil {
+		id = rec["name"]
+	}
+	if id == nil {
+		id = rec["kid"]
+	}
+	fmt.Fprintf(cc.out, "%s %s %s (revision %s)\n", verb, strings.TrimSuffix(cc.kind, "s"), cell(id, false), cell(rec["revision"], false))
+	for _, k := range []string{"token", "stream_key"} {
+		if s, ok := rec[k].(string); ok && s != "" {
+			fmt.Fprintf(cc.out, "%s: %s\n(shown only once: store it now)\n", k, s)
+		}
+	}
+	return nil
+}
+
+// buildRecord starts from base (copied), replaces it with the JSON object
+// in file if given (- is standard input) and applies sets.
+func buildRecord(base map[string]any, file string, sets []string) (map[string]any, error) {
+	rec := map[string]any{}
+	for k, v := range base {
+		rec[k] = v
+	}
+	if file != "" {
+		var b []byte
+		var err error
+		if file == "-" {
+			b, err = io.ReadAll(os.Stdin)
+		} else {
+			b, err = os.ReadFile(file)
+		}
+		if err != nil {
+			return nil, err
+		}
+		rec = map[string]any{}
+		if err := json.Unmarshal(b, &rec); err != nil || rec == nil {
+			return nil, fmt.Errorf("%w: %s must hold one JSON object: %v", errUsage, file, err)
+		}
+	}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%w: --set %q: want key=value", errUsage, s)
+		}
+		var jv any
+		if json.Unmarshal([]byte(v), &jv) == nil {
+			rec[k] = jv
+		} else {
+			rec[k] = v
+		}
+	}
+	return rec, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// urlPathEscape escapes an id for one path segment.
+func urlPathEscape(id string) string {
+	return strings.NewReplacer("%", "%25", "/", "%2F", "?", "%3F", "#", "%23", " ", "%20").Replace(id)
+}
+
+const tokenUsage = `Usage:
+  classmesh token create --role admin|instructor [--course ID ...] [--id ID]
+      create an API token; it is printed once, with its id. Instructors
+      may only touch the courses given with --course (repeatable).
+  classmesh token sign (--asset ID | --course ID) [--ttl 6h] [--subnet CIDR] [--session S]
+      sign a playback URL for a learner (an LMS does this per view):
+      for --asset prints the URL of its master playlist, for --course the
+      token, which works in /t/TOKEN/v/ASSET/... for every asset of the course.
+      The node needs an active signing key (classmesh catalog keys create).
+
+Both need an admin (or, for sign, the course's instructor) token: --token or
+CLASSMESH_TOKEN.
+
+Flags:
+`
+
+func tokenCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := addrFlag(fs)
+	auth := fs.String("token", os.Getenv("CLASSMESH_TOKEN"), "bearer token of the API (also CLASSMESH_TOKEN)")
+	role := fs.String("role", "", "create: admin or instructor")
+	id := fs.String("id", "", "create: the token's id (default: generated)")
+	var courses stringList
+	fs.Var(&courses, "course", "create: a course an instructor may manage (repeatable); sign: the course to sign for")
+	asset := fs.String("asset", "", "sign: the asset to sign a URL for")
+	ttl := fs.Duration("ttl", 6*time.Hour, "sign: how long the URL stays valid (at most 168h)")
+	subnet := fs.String("subnet", "", "sign: only clients in this CIDR may use it")
+	session := fs.String("session", "", "sign: a session id bound into the token")
+	asJSON := fs.Bool("json", false, "print the API's JSON response")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), tokenUsage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitParse(err)
+	}
+	if len(pos) != 1 || (pos[0] != "create" && pos[0] != "sign") {
+		fs.Usage()
+		return 2
+	}
+	c := newAPIClient(*addr)
+	var out map[string]any
+	var req authedRequest
+	switch pos[0] {
+	case "create":
+		if *role != "admin" && *role != "instructor" {
+			fmt.Fprintln(stderr, "classmesh token: --role must be admin or instructor")
+			return 2
+		}
+		body := map[string]any{"role": *role}
+		if *id != "" {
+			body["id"] = *id
+		}
+		if len(courses) > 0 {
+			body["courses"] = []string(courses)
+		}
+		req = authedRequest{method: http.MethodPost, path: "/api/v1/tokens", token: *auth, body: body}
+	case "sign":
+		if (*asset == "") == (len(courses) == 0) || len(courses) > 1 {
+			fmt.Fprintln(stderr, "classmesh token: sign needs exactly one of --asset or --course")
+			return 2
+		}
+		body := map[string]any{"ttl_seconds": int(ttl.Seconds()), "subnet": *subnet, "session": *session}
+		if *asset != "" {
+			body["asset"] = *asset
+		} else {
+			body["course"] = courses[0]
+		}
+		req = authedRequest{method: http.MethodPost, path: "/api/v1/playback-tokens", token: *auth, body: body}
+	}
+	if err := c.send(req, &out); err != nil {
+		fmt.Fprintln(stderr, "classmesh token:", err)
+		return 1
+	}
+	if *asJSON {
+		printJSON(stdout, out)
+		return 0
+	}
+	switch {
+	case pos[0] == "create":
+		fmt.Fprintf(stdout, "id: %s\ntoken: %s\n(shown only once: store it now)\n", cell(out["id"], false), cell(out["token"], false))
+	case out["url"] != nil:
+		fmt.Fprintln(stdout, c.base+cell(out["url"], false))
+	default:
+		fmt.Fprintln(stdout, cell(out["token"], false))
+	}
+	return 0
+}
