@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/playback"
 )
@@ -214,5 +216,73 @@ func TestNonVoterServesFromItsReplica(t *testing.T) {
 	r := get(t, edge.URL()+"/api/v1/courses/fresh")
 	if r.code != 200 || !strings.Contains(string(r.body), `"title": "Fresh"`) && !strings.Contains(string(r.body), `"title":"Fresh"`) {
 		t.Fatalf("edge with the leader gone: %d %s", r.code, r.body)
+	}
+}
+
+// TestFiveNodesBootstrapExpectAndLeaderLoss: three control nodes started
+// with --bootstrap-expect 3 form the voters, two edges become non-voters;
+// when the leader dies abruptly a new one is elected among the other
+// voters, an acknowledged write survives and new writes replicate to all.
+func TestFiveNodesBootstrapExpectAndLeaderLoss(t *testing.T) {
+	var nodes []*Node
+	for i := range 5 {
+		cfg := Config{ClusterSecret: testSecret, NodeID: fmt.Sprintf("n%d", i), BootstrapExpect: 3,
+			Roles: []cluster.Role{cluster.RoleEdge, cluster.RoleControl}}
+		if i == 0 {
+			cfg.MediaDir = demoDir(t)
+			cfg.Roles = append(cfg.Roles, cluster.RoleOrigin)
+		} else {
+			cfg.Join = []string{nodes[0].Cluster().Self().GossipAddr}
+		}
+		if i >= 3 {
+			cfg.Roles = []cluster.Role{cluster.RoleEdge}
+		}
+		nodes = append(nodes, mustNewNode(t, cfg))
+	}
+	leaderOf := func(ns []*Node) *Node {
+		for _, n := range ns {
+			if n.Catalog().IsLeader() {
+				return n
+			}
+		}
+		return nil
+	}
+	waitFor(t, "3 voters and 2 non-voters", func() bool {
+		l := leaderOf(nodes)
+		if l == nil {
+			return false
+		}
+		st, err := l.Catalog().Stats()
+		return err == nil && len(st.Voters) == 3 && len(st.Nonvoters) == 2
+	})
+	leader := leaderOf(nodes)
+	if _, err := leader.Catalog().Create(t.Context(), control.KindCourse, "before", control.Course{ID: "before", Title: "Before", Visibility: "public"}); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the leader: its raft and gossip stop without a handover.
+	leader.raftTransport.Close()
+	leader.Cluster().Close()
+	var rest []*Node
+	for _, n := range nodes {
+		if n != leader {
+			rest = append(rest, n)
+		}
+	}
+	var next *Node
+	waitFor(t, "a new leader among the other voters", func() bool { next = leaderOf(rest); return next != nil })
+	if !next.Catalog().Voter() {
+		t.Fatalf("new leader %s is not a voter", next.Cluster().ID())
+	}
+	res2, err := next.Catalog().Create(t.Context(), control.KindCourse, "after", control.Course{ID: "after", Title: "After", Visibility: "public"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range rest {
+		waitFor(t, n.Cluster().ID()+" to apply both writes", func() bool { return n.Catalog().AppliedIndex() >= res2.Revision })
+		for _, id := range []string{"before", "after"} {
+			if _, err := n.Catalog().Course(id); err != nil {
+				t.Fatalf("%s lost %q: %v", n.Cluster().ID(), id, err)
+			}
+		}
 	}
 }
