@@ -143,3 +143,4 @@ echo "raw: B2 $b2"
 echo "raw: B2 asset $b2asset"
 echo "raw: B3 $b3"
 [ -n "${BENCH_ONLY:-}" ] || bash scripts/bench_cluster.sh
+[ -n "${BENCH_ONLY:-}" ] || bash scripts/bench_catalog.sh
