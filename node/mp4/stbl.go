@@ -113,27 +113,36 @@ func applyStts(samples []Sample, stbl map[string]box, path string) error {
 		}
 		return malformed(path, "missing stts")
 	}
-	p := path + "/stts"
+	dts := int64(0)
+	return forRuns(bx, path+"/stts", len(samples), func(i int, delta uint32) {
+		samples[i].DTS, samples[i].Duration = dts, delta
+		dts += int64(delta)
+	})
+}
+
+// forRuns walks a full box of (sample_count, value) entries, the layout of
+// stts and ctts, calling set for every sample with its run's value. The
+// runs must cover exactly n samples.
+func forRuns(bx box, p string, n int, set func(i int, value uint32)) error {
 	c := newCursor(bx.body, p)
 	c.fullBox()
 	entries := c.count(8)
-	s, dts := 0, int64(0)
+	s := 0
 	for e := 0; e < entries; e++ {
-		count, delta := int(c.u32()), c.u32()
-		if count > len(samples)-s {
-			return malformed(p, "entry %d: describes more than the %d samples of the sample size box", e, len(samples))
+		count, value := int(c.u32()), c.u32()
+		if count > n-s {
+			return malformed(p, "entry %d: describes more than the %d samples of the sample size box", e, n)
 		}
 		for i := s; i < s+count; i++ {
-			samples[i].DTS, samples[i].Duration = dts, delta
-			dts += int64(delta)
+			set(i, value)
 		}
 		s += count
 	}
 	if c.err != nil {
 		return c.err
 	}
-	if s != len(samples) {
-		return malformed(p, "describes %d samples, sample size box has %d", s, len(samples))
+	if s != n {
+		return malformed(p, "describes %d samples, sample size box has %d", s, n)
 	}
 	return nil
 }
@@ -145,28 +154,9 @@ func applyCtts(samples []Sample, stbl map[string]box, path string) error {
 	if !ok {
 		return nil
 	}
-	p := path + "/ctts"
-	c := newCursor(bx.body, p)
-	c.fullBox()
-	entries := c.count(8)
-	s := 0
-	for e := 0; e < entries; e++ {
-		count, off := int(c.u32()), int32(c.u32())
-		if count > len(samples)-s {
-			return malformed(p, "entry %d: describes more than the %d samples of the sample size box", e, len(samples))
-		}
-		for i := s; i < s+count; i++ {
-			samples[i].CTO = off
-		}
-		s += count
-	}
-	if c.err != nil {
-		return c.err
-	}
-	if s != len(samples) {
-		return malformed(p, "describes %d samples, sample size box has %d", s, len(samples))
-	}
-	return nil
+	return forRuns(bx, path+"/ctts", len(samples), func(i int, off uint32) {
+		samples[i].CTO = int32(off)
+	})
 }
 
 // applyStss marks sync samples; without stss every sample is sync.
