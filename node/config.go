@@ -135,37 +135,27 @@ var ErrConfig = errors.New("node: invalid config")
 // withDefaults returns c with zero values replaced by defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = d.HTTPAddr
-	}
-	if c.SegmentTarget == 0 {
-		c.SegmentTarget = d.SegmentTarget
-	}
-	if c.MemoryCacheBytes == 0 {
-		c.MemoryCacheBytes = d.MemoryCacheBytes
-	}
-	if c.DiskCacheBytes == 0 {
-		c.DiskCacheBytes = d.DiskCacheBytes
-	}
-	if c.OriginTimeout == 0 {
-		c.OriginTimeout = d.OriginTimeout
-	}
-	if c.RescanInterval == 0 {
-		c.RescanInterval = d.RescanInterval
-	}
-	if c.PeerTimeout == 0 {
-		c.PeerTimeout = d.PeerTimeout
-	}
-	if c.LeaveTimeout == 0 {
-		c.LeaveTimeout = d.LeaveTimeout
-	}
-	if c.RaftReapTimeout == 0 {
-		c.RaftReapTimeout = d.RaftReapTimeout
-	}
+	orDefault(&c.HTTPAddr, d.HTTPAddr)
+	orDefault(&c.SegmentTarget, d.SegmentTarget)
+	orDefault(&c.MemoryCacheBytes, d.MemoryCacheBytes)
+	orDefault(&c.DiskCacheBytes, d.DiskCacheBytes)
+	orDefault(&c.OriginTimeout, d.OriginTimeout)
+	orDefault(&c.RescanInterval, d.RescanInterval)
+	orDefault(&c.PeerTimeout, d.PeerTimeout)
+	orDefault(&c.LeaveTimeout, d.LeaveTimeout)
+	orDefault(&c.RaftReapTimeout, d.RaftReapTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
 
 // Validate reports the first problem with c, wrapping ErrConfig.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -17,36 +16,19 @@ func TestConcurrentColdRequestsFillOnce(t *testing.T) {
 	rend := a.Renditions[len(a.Renditions)-1]
 	url := fmt.Sprintf("%s/v/demo/%s/seg-2.m4s", n.URL(), rend.ID)
 	const clients = 200
-	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: clients}}
-	bodies := make([][]byte, clients)
-	codes := make([]int, clients)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			resp, err := client.Get(url)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer resp.Body.Close()
-			codes[i] = resp.StatusCode
-			bodies[i], _ = io.ReadAll(resp.Body)
-		}()
+	urls := make([]string, clients)
+	for i := range urls {
+		urls[i] = url
 	}
 	before := metricValue(t, n, `classmesh_cache_fills_total{source="origin"}`)
-	close(start)
-	wg.Wait()
+	resps := getAll(t, urls)
 	fills := metricValue(t, n, `classmesh_cache_fills_total{source="origin"}`) - before
 	if fills != 1 {
 		t.Fatalf("%d concurrent requests caused %v fills, want exactly 1", clients, fills)
 	}
-	for i := range clients {
-		if codes[i] != 200 || !bytes.Equal(bodies[i], bodies[0]) || int64(len(bodies[i])) != rend.Segments[2].Size {
-			t.Fatalf("client %d: status %d, %d bytes", i, codes[i], len(bodies[i]))
+	for i, r := range resps {
+		if r.code != 200 || !bytes.Equal(r.body, resps[0].body) || int64(len(r.body)) != rend.Segments[2].Size {
+			t.Fatalf("client %d: status %d, %d bytes", i, r.code, len(r.body))
 		}
 	}
 }

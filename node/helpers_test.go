@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -137,4 +138,39 @@ var noGzipClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	},
+}
+
+// getAll sends one GET per URL, all released at once, and returns the
+// responses in order; any transport error fails the test.
+func getAll(t testing.TB, urls []string) []response {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(urls), DisableCompression: true},
+		Timeout: 2 * time.Minute}
+	out := make([]response, len(urls))
+	errs := make([]error, len(urls))
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			resp, err := client.Get(u)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			out[i], errs[i] = response{resp.StatusCode, resp.Header, body}, err
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("GET %s: %v", urls[i], err)
+		}
+	}
+	return out
 }

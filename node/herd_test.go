@@ -3,10 +3,8 @@ package node
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,37 +69,18 @@ func TestHerdFillsOncePerSegment(t *testing.T) {
 	rangesBefore := o.ranges.Load()
 
 	const requests = 1000
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: requests}, Timeout: 2 * time.Minute}
-	bodies := make([][]byte, requests)
-	errs := make([]error, requests)
-	var wg sync.WaitGroup
-	gate := make(chan struct{})
-	for i := range requests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-gate
-			// Request i asks node i%5 for segment (i/5)%50: every segment
-			// is asked of every node.
-			resp, err := client.Get(nodes[i%size].URL() + urls[(i/size)%len(urls)])
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer resp.Body.Close()
-			bodies[i], errs[i] = io.ReadAll(resp.Body)
-			if errs[i] == nil && resp.StatusCode != 200 {
-				errs[i] = fmt.Errorf("status %d: %s", resp.StatusCode, bodies[i])
-			}
-		}()
+	// Request i asks node i%5 for segment (i/5)%50: every segment is asked
+	// of every node.
+	reqs := make([]string, requests)
+	for i := range reqs {
+		reqs[i] = nodes[i%size].URL() + urls[(i/size)%len(urls)]
 	}
-	close(gate)
-	wg.Wait()
-	for i := range requests {
-		if errs[i] != nil {
-			t.Fatalf("request %d (%s on n%d): %v", i, urls[(i/size)%len(urls)], i%size, errs[i])
+	resps := getAll(t, reqs)
+	for i, r := range resps {
+		if r.code != 200 {
+			t.Fatalf("request %d (%s): status %d: %s", i, reqs[i], r.code, r.body)
 		}
-		if j := (i / size) % len(urls); !bytes.Equal(bodies[i], bodies[j*size]) {
+		if j := (i / size) % len(urls); !bytes.Equal(r.body, resps[j*size].body) {
 			t.Fatalf("request %d got different bytes for %s", i, urls[j])
 		}
 	}
