@@ -187,6 +187,7 @@ func TestConcurrentColdGetsShareOneStreamingFill(t *testing.T) {
 			t.Fatalf("client %d: tier %s, %d bytes, equal=%v", i, tiers[i], len(bodies[i]), bytes.Equal(bodies[i], data))
 		}
 	}
+	settle(c) // the readers can finish before the flight is unregistered
 	if s := c.Stats(); s.MemoryObjects != 1 || s.DiskObjects != 1 || s.Fills != 0 {
 		t.Errorf("stats after fill: %+v", s)
 	}
@@ -226,6 +227,7 @@ func TestFillFailsMidway(t *testing.T) {
 			t.Errorf("reader %d: err = %v, want ErrFillFailed and errOrigin", i, err)
 		}
 	}
+	settle(c)
 	if s := c.Stats(); s.MemoryObjects != 0 || s.DiskObjects != 0 {
 		t.Errorf("failed fill was stored: %+v", s)
 	}
@@ -292,6 +294,7 @@ func TestSizeMismatchFails(t *testing.T) {
 			if !errors.Is(err, ErrSizeMismatch) || !errors.Is(err, ErrFillFailed) {
 				t.Fatalf("err = %v, want ErrSizeMismatch and ErrFillFailed", err)
 			}
+			settle(c)
 			if s := c.Stats(); s.MemoryObjects+s.DiskObjects != 0 {
 				t.Errorf("mismatched body stored: %+v", s)
 			}
