@@ -12,7 +12,7 @@ import (
 // checks run before the first write, so a rejected command changes nothing.
 type writer struct {
 	tx      *bolt.Tx
-	idx     uint64
+	rev     uint64 // the revision of everything this command writes
 	cmd     *Command
 	history int
 }
@@ -65,7 +65,7 @@ func (w *writer) run() (record, error) {
 // put validates rec, checks its references, links it into its parent and
 // stores it with a new history entry.
 func (w *writer) put(rec, old record, rollback bool) error {
-	*rec.meta() = Meta{Revision: w.idx, UpdatedAt: w.cmd.At.UTC()}
+	*rec.meta() = Meta{Revision: w.rev, UpdatedAt: w.cmd.At.UTC()}
 	if err := w.normalize(rec, old, rollback); err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (w *writer) loadHistory(k Kind, id string, rev uint64) (record, error) {
 
 // touch stores a parent record changed as a side effect (an order list).
 func (w *writer) touch(k Kind, rec record) error {
-	*rec.meta() = Meta{Revision: w.idx, UpdatedAt: w.cmd.At.UTC()}
+	*rec.meta() = Meta{Revision: w.rev, UpdatedAt: w.cmd.At.UTC()}
 	return w.store(k, rec)
 }
 

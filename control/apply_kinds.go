@@ -73,7 +73,7 @@ func (w *writer) checkRefs(rec, old record) error {
 			return refMissing("course_id", KindCourse, r.CourseID)
 		}
 		if r.RecordingAssetID != "" && !w.exists(KindAsset, r.RecordingAssetID) {
-			return refMissing("recording_asset_id", KindAsset, r.RecordingAssetID)
+			return refMissing("recording_asset", KindAsset, r.RecordingAssetID)
 		}
 	case *APIToken:
 		for _, c := range r.Courses {

@@ -30,10 +30,10 @@ func (s *Store) WaitLeader(ctx context.Context) error {
 	return poll(ctx, func() bool { id, _ := s.Leader(); return id != "" })
 }
 
-// WaitApplied blocks until this replica has applied index idx (for example
-// the Revision of a write, or an index from the leader's ReadIndex).
+// WaitApplied blocks until this replica has applied index idx (the Index
+// of a write's Result, or an index from the leader's ReadIndex).
 func (s *Store) WaitApplied(ctx context.Context, idx uint64) error {
-	return poll(ctx, func() bool { return s.fsm.appliedIndex() >= idx })
+	return s.fsm.waitApplied(ctx, idx)
 }
 
 func poll(ctx context.Context, done func() bool) error {
@@ -109,8 +109,9 @@ func mapRaftErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
-		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return fmt.Errorf("%w: %v", ErrIndeterminate, err)
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
 		return fmt.Errorf("%w: %v", ErrNotLeader, err)
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return ErrClosed

@@ -50,6 +50,18 @@ type Config struct {
 	// ApplyTimeout bounds the enqueueing of a write. Zero means 10s.
 	ApplyTimeout time.Duration
 
+	// MaxBatch is how many concurrent writes the leader puts into one raft
+	// log entry at most. Zero means 256; 1 gives every write its own entry.
+	MaxBatch int
+	// MaxBatchBytes bounds the encoded commands of one entry (a single
+	// larger command still goes alone). Zero means 1 MiB; at most
+	// MaxEntrySize.
+	MaxBatchBytes int
+	// MaxBatchesInFlight is how many entries of writes may be in raft
+	// (proposed, not yet applied) at once; writes arriving meanwhile queue
+	// and form the next entry. Zero means 1 (a pure group commit).
+	MaxBatchesInFlight int
+
 	// RaftLogLevel is the minimum level of raft's own log lines. Zero is
 	// slog.LevelInfo; DefaultConfig uses slog.LevelWarn.
 	RaftLogLevel slog.Level
@@ -65,13 +77,16 @@ type Config struct {
 // NodeID, DataDir and Transport.
 func DefaultConfig() Config {
 	return Config{
-		Voter:             true,
-		SnapshotThreshold: 8192,
-		TrailingLogs:      10240,
-		SnapshotInterval:  2 * time.Minute,
-		HistoryLimit:      10,
-		ApplyTimeout:      10 * time.Second,
-		RaftLogLevel:      slog.LevelWarn,
+		Voter:              true,
+		SnapshotThreshold:  8192,
+		TrailingLogs:       10240,
+		SnapshotInterval:   2 * time.Minute,
+		HistoryLimit:       10,
+		ApplyTimeout:       10 * time.Second,
+		MaxBatch:           256,
+		MaxBatchBytes:      1 << 20,
+		MaxBatchesInFlight: 1,
+		RaftLogLevel:       slog.LevelWarn,
 	}
 }
 
@@ -88,6 +103,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: a non-voter cannot bootstrap", ErrBadConfig)
 	case c.HistoryLimit < 0:
 		return fmt.Errorf("%w: HistoryLimit must not be negative", ErrBadConfig)
+	case c.MaxBatch < 0 || c.MaxBatch > MaxBatchCommands:
+		return fmt.Errorf("%w: MaxBatch must be in 0..%d", ErrBadConfig, MaxBatchCommands)
+	case c.MaxBatchBytes < 0 || c.MaxBatchBytes > MaxEntrySize-MaxBatchCommands*batchOverhead:
+		return fmt.Errorf("%w: MaxBatchBytes must be in 0..%d", ErrBadConfig, MaxEntrySize-MaxBatchCommands*batchOverhead)
+	case c.MaxBatchesInFlight < 0:
+		return fmt.Errorf("%w: MaxBatchesInFlight must not be negative", ErrBadConfig)
 	}
 	d := DefaultConfig()
 	setDefault(&c.SnapshotThreshold, d.SnapshotThreshold)
@@ -95,6 +116,9 @@ func (c *Config) Validate() error {
 	setDefault(&c.SnapshotInterval, d.SnapshotInterval)
 	setDefault(&c.HistoryLimit, d.HistoryLimit)
 	setDefault(&c.ApplyTimeout, d.ApplyTimeout)
+	setDefault(&c.MaxBatch, d.MaxBatch)
+	setDefault(&c.MaxBatchBytes, d.MaxBatchBytes)
+	setDefault(&c.MaxBatchesInFlight, d.MaxBatchesInFlight)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

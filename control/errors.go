@@ -27,6 +27,11 @@ var (
 	// ErrNotLeader is returned by writes and membership changes on a node
 	// that is not the leader.
 	ErrNotLeader = errors.New("control: not the leader")
+	// ErrIndeterminate is returned when leadership was lost while a write
+	// was being committed: the write may or may not take effect. It is
+	// never retried automatically (a retry could apply it twice); clients
+	// should read before they try again.
+	ErrIndeterminate = errors.New("control: write outcome unknown (leadership lost while committing); read before retrying")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("control: store closed")
 	// ErrBadConfig wraps configuration errors from Config.Validate.

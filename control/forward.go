@@ -123,7 +123,11 @@ func (f *Forwarder) Apply(ctx context.Context, cmd Command) (*Result, error) {
 		if err != nil {
 			return err
 		}
-		res = &Result{Revision: w.Revision, Record: w.Record, Secret: w.Secret}
+		res = &Result{Revision: w.Revision, Index: w.Index, Record: w.Record, Secret: w.Secret}
+		if res.Index == 0 {
+			// A leader from before batching: its revisions were raft indexes.
+			res.Index = res.Revision
+		}
 		return nil
 	})
 	return res, err
@@ -243,14 +247,19 @@ func (f *Forwarder) roundTrip(ctx context.Context, addr string, req forwardReque
 }
 
 // exchange writes frame, closes the write side and reads one response.
+// The server stops reading once it has the whole frame (STOP_SENDING), so
+// closing the write side may fail after the request was delivered: the
+// response decides, and a close error is only reported when none came.
 func exchange(s *quic.Stream, frame []byte) ([]byte, error) {
 	if _, err := s.Write(frame); err != nil {
 		return nil, err
 	}
-	if err := s.Close(); err != nil {
-		return nil, err
+	closeErr := s.Close()
+	body, err := readFrame(s, maxForwardResponse)
+	if err != nil && closeErr != nil {
+		return nil, fmt.Errorf("%w (closing the request: %v)", err, closeErr)
 	}
-	return readFrame(s, maxForwardResponse)
+	return body, err
 }
 
 // Register serves ForwardALPN on r with the local store.
@@ -308,7 +317,7 @@ func (f *Forwarder) answer(ctx context.Context, peer cluster.PeerInfo, req forwa
 			f.log.Debug("control: forward: apply", "peer", peer.NodeID, "err", err)
 			return f.errorResponse(err)
 		}
-		return okResponse(&forwardResult{Revision: res.Revision, Record: res.Record, Secret: res.Secret})
+		return okResponse(&forwardResult{Revision: res.Revision, Index: res.Index, Record: res.Record, Secret: res.Secret})
 	default: // opReadIndex; the decoder admits nothing else
 		idx, err := f.store.ReadIndex(ctx)
 		if err != nil {
@@ -337,6 +346,8 @@ func (f *Forwarder) errorResponse(err error) []byte {
 	switch {
 	case errors.As(err, &ce):
 		return jsonResponse(statusCatalogError, ce)
+	case errors.Is(err, ErrIndeterminate):
+		return encodeForwardResponse(statusIndeterminate, []byte(err.Error()))
 	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrClosed):
 		id, addr := f.store.Leader()
 		if id == f.store.cfg.NodeID {

@@ -45,6 +45,9 @@ const (
 	statusNotLeader    forwardStatus = 2
 	statusBadRequest   forwardStatus = 3
 	statusFailed       forwardStatus = 4
+	// statusIndeterminate: the leader lost leadership while committing
+	// the write (ErrIndeterminate); the outcome is unknown.
+	statusIndeterminate forwardStatus = 5
 )
 
 // Frame bounds: a request holds one command (MaxCommandSize) and its
@@ -64,7 +67,10 @@ type forwardRequest struct {
 	cmd     []byte        // encoded command, opApply only
 }
 
-// forwardResult is the payload of statusOK.
+// forwardResult is the payload of statusOK. For opApply, Index is the raft
+// index of the entry that carried the write (absent from leaders that
+// predate batching, whose Revision was that index); for opReadIndex it is
+// the read index.
 type forwardResult struct {
 	Revision uint64          `json:"revision,omitempty"`
 	Record   json.RawMessage `json:"record,omitempty"`
@@ -207,6 +213,8 @@ func decodeForwardResponse(b []byte) (*forwardResult, error) {
 		return nil, fmt.Errorf("%w: leader rejected the request: %s", ErrForwardProtocol, data)
 	case statusFailed:
 		return nil, fmt.Errorf("%w: %s", ErrForwardFailed, data)
+	case statusIndeterminate:
+		return nil, fmt.Errorf("%w (at the leader: %s)", ErrIndeterminate, data)
 	}
 	return nil, fmt.Errorf("%w: unknown response status %d", ErrForwardProtocol, b[1])
 }

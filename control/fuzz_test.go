@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,12 +42,60 @@ func FuzzDecodeCommand(f *testing.F) {
 			}
 		}
 		idx++
-		res, ok := fs.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: b}).(*applyResult)
+		out := fs.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: b})
+		if _, batch := out.(*batchResult); batch && b[0] == BatchVersion {
+			return // a batch entry: FuzzDecodeBatch
+		}
+		res, ok := out.(*applyResult)
 		if !ok || res == nil {
 			t.Fatal("no apply result")
 		}
 		if err != nil && res.Err == nil {
 			t.Fatalf("FSM accepted an entry the decoder rejects: %v", err)
+		}
+	})
+}
+
+// FuzzDecodeBatch feeds arbitrary batch entries to the splitter and to the
+// FSM: a malformed entry fails as a whole, a well-formed one gives one
+// result per command, and nothing panics.
+func FuzzDecodeBatch(f *testing.F) {
+	one := []byte("\x01{\"op\":\"create\",\"k\":\"site\",\"id\":\"s1\",\"at\":\"2026-01-01T00:00:00Z\",\"p\":{\"cidrs\":[\"10.0.0.0/8\"],\"p2p_policy\":\"on\"}}")
+	two := []byte("\x01{\"op\":\"update\",\"k\":\"site\",\"id\":\"s1\",\"im\":1,\"at\":\"2026-01-01T00:00:00Z\",\"p\":{\"cidrs\":[\"10.0.0.0/8\"],\"p2p_policy\":\"off\"}}")
+	for _, cmds := range [][][]byte{{one}, {one, two}, {one, []byte{1}, two}, {[]byte("\x01{}"), []byte("\x02\x01\x01\x01")}} {
+		if b, err := encodeBatch(cmds); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte{BatchVersion})
+	f.Add([]byte{BatchVersion, 0})
+	f.Add([]byte{BatchVersion, 2, 1, 1})
+	fs, err := openFSM(filepath.Join(f.TempDir(), "catalog.db"), 3, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = fs.close() })
+	var idx uint64
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cmds, derr := decodeBatch(b)
+		if derr == nil {
+			again, err := encodeBatch(cmds)
+			if err != nil || !bytes.Equal(again, b) {
+				t.Fatalf("round trip: %v", err)
+			}
+		}
+		idx++
+		switch res := fs.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: b}).(type) {
+		case *batchResult:
+			if derr != nil || len(res.results) != len(cmds) {
+				t.Fatalf("FSM split an entry the decoder rejects (%v) or into %d results", derr, len(res.results))
+			}
+		case *applyResult:
+			if len(b) > 0 && b[0] == BatchVersion && (derr == nil || res.Err == nil) {
+				t.Fatalf("batch entry answered with one result: %v / %v", derr, res.Err)
+			}
+		default:
+			t.Fatalf("no apply result: %T", res)
 		}
 	})
 }

@@ -36,9 +36,11 @@ func testConfig(id, dir string, trans raft.Transport) Config {
 	cfg.NodeID = id
 	cfg.DataDir = dir
 	cfg.Transport = trans
-	cfg.HeartbeatTimeout = 200 * time.Millisecond
-	cfg.ElectionTimeout = 200 * time.Millisecond
-	cfg.LeaderLeaseTimeout = 100 * time.Millisecond
+	// Short enough for quick elections, long enough that a loaded 2-core
+	// machine does not lose its leader between two steps of a test.
+	cfg.HeartbeatTimeout = 400 * time.Millisecond
+	cfg.ElectionTimeout = 400 * time.Millisecond
+	cfg.LeaderLeaseTimeout = 200 * time.Millisecond
 	cfg.CommitTimeout = 5 * time.Millisecond
 	cfg.SnapshotThreshold = 1 << 20
 	cfg.SnapshotInterval = time.Hour
@@ -117,14 +119,32 @@ func cluster3(t *testing.T, tune func(*Config)) []*testNode {
 	n1 := newTestNode(t, "n1", true, tune)
 	leaderOf(t, n1)
 	nodes := []*testNode{n1}
+	stores := []*Store{n1.store}
 	for _, id := range []string{"n2", "n3"} {
 		n := newTestNode(t, id, false, tune)
-		if err := n1.store.AddVoter(id, n.addr); err != nil {
-			t.Fatalf("add voter %s: %v", id, err)
-		}
-		nodes = append(nodes, n)
+		addVoter(t, stores, id, n.addr)
+		nodes, stores = append(nodes, n), append(stores, n.store)
 	}
 	return nodes
+}
+
+// addVoter adds a voter through whichever store leads, retrying while a
+// loaded machine moves leadership around (bounded).
+func addVoter(t *testing.T, stores []*Store, id, addr string) {
+	t.Helper()
+	var err error
+	for range 50 {
+		for _, s := range stores {
+			if !s.IsLeader() {
+				continue
+			}
+			if err = s.AddVoter(id, addr); err == nil {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("add voter %s: %v", id, err)
 }
 
 func mustCreate(t *testing.T, s *Store, k Kind, id string, v any) *Result {

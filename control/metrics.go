@@ -10,6 +10,7 @@ type metrics struct {
 	applied       prometheus.Gauge
 	leaderChanges prometheus.Counter
 	applyLatency  prometheus.Histogram
+	batchSize     prometheus.Histogram
 	collectors    []prometheus.Collector
 	reg           prometheus.Registerer
 }
@@ -27,12 +28,17 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 		}),
 		applyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "classmesh", Subsystem: "catalog", Name: "apply_seconds",
-			Help: "Time from proposing a catalog write to its application on the leader.", ConstLabels: labels,
+			Help: "Time from proposing a raft entry of catalog writes to its application on the leader.", ConstLabels: labels,
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "classmesh", Subsystem: "catalog", Name: "batch_commands",
+			Help: "Writes carried by each raft log entry the leader proposed.", ConstLabels: labels,
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
 		}),
 		reg: reg,
 	}
-	m.collectors = []prometheus.Collector{m.applied, m.leaderChanges, m.applyLatency}
+	m.collectors = []prometheus.Collector{m.applied, m.leaderChanges, m.applyLatency, m.batchSize}
 	if reg == nil {
 		return m, nil
 	}

@@ -27,7 +27,7 @@ func TestMetricsExported(t *testing.T) {
 			got[mf.GetName()] = float64(m.GetHistogram().GetSampleCount())
 		}
 	}
-	if got["classmesh_catalog_applied_index"] < float64(res.Revision) ||
+	if got["classmesh_catalog_applied_index"] < float64(res.Index) ||
 		got["classmesh_catalog_leader_changes_total"] < 1 || got["classmesh_catalog_apply_seconds"] != 1 {
 		t.Fatalf("metrics = %v", got)
 	}

@@ -34,8 +34,10 @@ func (k Kind) valid() bool {
 	return false
 }
 
-// Meta is carried by every record: Revision is the raft index of the record's
-// last change, UpdatedAt the leader's clock when that change was proposed.
+// Meta is carried by every record: Revision is the catalog revision of the
+// record's last change (catalog-wide, increasing in log order, never below
+// the raft index of the entry that carried it), UpdatedAt the leader's
+// clock when that change was proposed.
 type Meta struct {
 	Revision  uint64    `json:"revision"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -127,14 +129,20 @@ const (
 // LiveSession is a scheduled or running live class. Only the SHA-256 of the
 // stream key is stored; the key is returned once, when the session is created.
 type LiveSession struct {
-	ID               string    `json:"id"`
-	CourseID         string    `json:"course_id"`
-	Title            string    `json:"title"`
-	ScheduledStart   time.Time `json:"scheduled_start"`
-	ScheduledEnd     time.Time `json:"scheduled_end"`
-	StreamKeyHash    string    `json:"stream_key_hash"`
-	State            string    `json:"state"`
-	RecordingAssetID string    `json:"recording_asset_id,omitempty"`
+	ID             string    `json:"id"`
+	CourseID       string    `json:"course_id"`
+	Title          string    `json:"title"`
+	ScheduledStart time.Time `json:"scheduled_start"`
+	ScheduledEnd   time.Time `json:"scheduled_end"`
+	StreamKeyHash  string    `json:"stream_key_hash"`
+	State          string    `json:"state"`
+	// RecordingAssetID is the asset of the recording once the session
+	// has ended.
+	RecordingAssetID string `json:"recording_asset,omitempty"`
+	// IngestNode is the id of the node that receives the stream while the
+	// session is live; edges subscribe to its tracks through the relay.
+	// Set by that node.
+	IngestNode string `json:"ingest_node,omitempty"`
 	Meta
 }
 

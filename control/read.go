@@ -140,6 +140,14 @@ func (s *Store) Session(id string) (*LiveSession, error) {
 	return getAs[LiveSession](s, KindSession, id)
 }
 
+// Generation counts the changes to records of kind k seen by this replica
+// (writes and snapshot restores). Readers cache a derived table, such as
+// the sites' networks, until it moves.
+func (s *Store) Generation(k Kind) uint64 { return s.fsm.generation(k) }
+
+// Sessions returns every live session.
+func (s *Store) Sessions() ([]LiveSession, error) { return listAs[LiveSession](s, KindSession, nil) }
+
 // Sites returns every site.
 func (s *Store) Sites() ([]Site, error) { return listAs[Site](s, KindSite, nil) }
 
@@ -147,13 +155,30 @@ func (s *Store) Sites() ([]Site, error) { return listAs[Site](s, KindSite, nil) 
 func (s *Store) SigningKeys() ([]SigningKey, error) { return listAs[SigningKey](s, KindKey, nil) }
 
 // TokenByHash returns the API token whose hash is HashSecret(token).
+//
+// Every API request authenticates, so the token table is cached by hash
+// and re-read only after a token write or a snapshot restore.
 func (s *Store) TokenByHash(hash string) (*APIToken, error) {
-	ts, err := listAs[APIToken](s, KindToken, func(t *APIToken) bool { return t.Hash == hash })
-	if err != nil {
-		return nil, err
+	gen := s.fsm.generation(KindToken)
+	s.tokenMu.Lock()
+	byHash, cached := s.tokens, s.tokensGen == gen && s.tokens != nil
+	s.tokenMu.Unlock()
+	if !cached {
+		ts, err := listAs[APIToken](s, KindToken, nil)
+		if err != nil {
+			return nil, err
+		}
+		byHash = make(map[string]APIToken, len(ts))
+		for _, t := range ts {
+			byHash[t.Hash] = t
+		}
+		s.tokenMu.Lock()
+		s.tokens, s.tokensGen = byHash, gen
+		s.tokenMu.Unlock()
 	}
-	if len(ts) == 0 {
+	t, ok := byHash[hash]
+	if !ok {
 		return nil, &Error{Code: CodeNotFound, Message: "token not found"}
 	}
-	return &ts[0], nil
+	return &t, nil
 }

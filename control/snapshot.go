@@ -62,7 +62,11 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if cur := f.appliedIndex(); snapIdx <= cur {
 		return nil
 	}
-	return f.replace(tmp)
+	err = f.replace(tmp)
+	for _, g := range f.gens { // after the new state is in place
+		g.Add(1)
+	}
+	return err
 }
 
 func (f *fsm) replace(tmp string) error {

@@ -22,6 +22,7 @@ type Store struct {
 	// logCache fronts logs for raft and for ReadIndex.
 	logCache *raft.LogCache
 	metrics  *metrics
+	batcher  *batcher
 
 	obsCh    chan raft.Observation
 	observer *raft.Observer
@@ -30,6 +31,12 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// tokens caches the token table by hash for TokenByHash, valid while
+	// the token kind's generation equals tokensGen.
+	tokenMu   sync.Mutex
+	tokens    map[string]APIToken
+	tokensGen uint64
 	closedMu  sync.RWMutex
 	closed    bool
 }
@@ -98,6 +105,7 @@ func (s *Store) openParts(raftDir string) error {
 	if s.raft, err = raft.NewRaft(rc, s.fsm, cached, logs, snaps, cfg.Transport); err != nil {
 		return fmt.Errorf("control: start raft: %w", err)
 	}
+	s.batcher = newBatcher(s.raft, cfg, s.metrics)
 	s.watchLeader()
 	return nil
 }
@@ -191,6 +199,9 @@ func (s *Store) closeParts() error {
 	if s.raft != nil {
 		errs = append(errs, s.raft.Shutdown().Error())
 		s.raft.DeregisterObserver(s.observer)
+	}
+	if s.batcher != nil {
+		s.batcher.close() // after the shutdown resolved the entries in flight
 	}
 	close(s.done)
 	s.wg.Wait()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +28,7 @@ func TestSingleNodeBootstrapServesWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.LeaderID != "solo" || len(st.Voters) != 1 || st.AppliedIndex < res.Revision {
+	if st.LeaderID != "solo" || len(st.Voters) != 1 || st.AppliedIndex < res.Index {
 		t.Fatalf("stats = %+v", st)
 	}
 }
@@ -63,6 +65,17 @@ func TestSecretsReturnedOnce(t *testing.T) {
 	if err != nil || found.ID != "t1" {
 		t.Fatalf("token lookup = %+v, %v", found, err)
 	}
+	// The lookup is cached; token writes invalidate it.
+	tok2 := mustCreate(t, n.store, KindToken, "t2", &APIToken{Role: RoleInstructor, Courses: []string{"c1"}})
+	if found, err := n.store.TokenByHash(HashSecret(tok2.Secret)); err != nil || found.ID != "t2" {
+		t.Fatalf("new token lookup = %+v, %v", found, err)
+	}
+	if _, err := n.store.Delete(ctxT(t, 5*time.Second), KindToken, "t1", 0); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := n.store.TokenByHash(HashSecret(tok.Secret)); err == nil {
+		t.Fatalf("deleted token still found: %+v", found)
+	}
 }
 
 func TestRestartKeepsStateAndAppliedIndex(t *testing.T) {
@@ -70,13 +83,13 @@ func TestRestartKeepsStateAndAppliedIndex(t *testing.T) {
 	leaderOf(t, n)
 	var last uint64
 	for i := range 20 {
-		last = mustCreate(t, n.store, KindAsset, fmt.Sprintf("a%d", i), testAsset("x")).Revision
+		last = mustCreate(t, n.store, KindAsset, fmt.Sprintf("a%d", i), testAsset("x")).Index
 	}
 	if err := n.store.Snapshot(); err != nil {
 		t.Fatal(err)
 	}
 	for i := 20; i < 25; i++ { // entries after the snapshot are replayed on restart
-		last = mustCreate(t, n.store, KindAsset, fmt.Sprintf("a%d", i), testAsset("x")).Revision
+		last = mustCreate(t, n.store, KindAsset, fmt.Sprintf("a%d", i), testAsset("x")).Index
 	}
 	before := dump(t, n.store)
 	n.stop()
@@ -94,13 +107,49 @@ func TestRestartKeepsStateAndAppliedIndex(t *testing.T) {
 	mustCreate(t, n.store, KindAsset, "after", testAsset("x"))
 }
 
+// TestCrashRebuildsCatalogFromLog: the catalog file is written without
+// fsync and trusted only after a clean close. Without the clean marker (a
+// crash) it is discarded at open and rebuilt from the snapshot and the log.
+func TestCrashRebuildsCatalogFromLog(t *testing.T) {
+	n := newTestNode(t, "solo", true, nil)
+	leaderOf(t, n)
+	var last uint64
+	for i := range 10 {
+		last = mustCreate(t, n.store, KindAsset, fmt.Sprintf("a%d", i), testAsset("x")).Index
+	}
+	if err := n.store.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 10; i < 15; i++ {
+		last = mustCreate(t, n.store, KindAsset, fmt.Sprintf("a%d", i), testAsset("x")).Index
+	}
+	before := dump(t, n.store)
+	n.stop()
+	catalog := filepath.Join(n.dir, "catalog.db")
+	if err := os.Remove(catalog + ".clean"); err != nil {
+		t.Fatalf("clean close left no marker: %v", err)
+	}
+	// Scribble over the file, as a torn write after a power loss might.
+	if err := os.WriteFile(catalog, []byte("torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.start()
+	leaderOf(t, n)
+	if err := n.store.WaitApplied(ctxT(t, 5*time.Second), last); err != nil {
+		t.Fatal(err)
+	}
+	if after := dump(t, n.store); !maps.Equal(before, after) {
+		t.Fatalf("state changed across the crash: %d vs %d entries", len(before), len(after))
+	}
+}
+
 func TestThreeVotersReplicateAndReadIndex(t *testing.T) {
 	nodes := cluster3(t, nil)
 	l := leaderOf(t, nodes...)
 	res := mustCreate(t, l.store, KindCourse, "c1", &Course{Title: "C", Visibility: VisibilityPublic})
 	idx, err := l.store.ReadIndex(ctxT(t, 5*time.Second))
-	if err != nil || idx < res.Revision {
-		t.Fatalf("read index = %d, %v (write at %d)", idx, err, res.Revision)
+	if err != nil || idx < res.Index {
+		t.Fatalf("read index = %d, %v (write at %d)", idx, err, res.Index)
 	}
 	for _, n := range nodes {
 		if err := n.store.WaitApplied(ctxT(t, 5*time.Second), idx); err != nil {
@@ -180,7 +229,7 @@ func TestNonvoterReceivesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := mustCreate(t, n1.store, KindSite, "campus", &Site{CIDRs: []string{"10.0.0.0/8"}, P2PPolicy: P2POn})
-	if err := edge.store.WaitApplied(ctxT(t, 5*time.Second), res.Revision); err != nil {
+	if err := edge.store.WaitApplied(ctxT(t, 5*time.Second), res.Index); err != nil {
 		t.Fatal(err)
 	}
 	if !maps.Equal(dump(t, n1.store), dump(t, edge.store)) {
@@ -213,7 +262,7 @@ func TestFollowerCatchesUpThroughSnapshot(t *testing.T) {
 	lagger.stop()
 	var last uint64
 	for i := range 150 {
-		last = mustCreate(t, l.store, KindAsset, fmt.Sprintf("a%03d", i), testAsset("x")).Revision
+		last = mustCreate(t, l.store, KindAsset, fmt.Sprintf("a%03d", i), testAsset("x")).Index
 	}
 	if err := l.store.Snapshot(); err != nil {
 		t.Fatal(err)
@@ -222,8 +271,14 @@ func TestFollowerCatchesUpThroughSnapshot(t *testing.T) {
 	if err := lagger.store.WaitApplied(ctxT(t, 15*time.Second), last); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := lagger.store.Stats()
-	if st.LastSnapshotIndex == 0 {
+	// raft records the installed snapshot just after the FSM restore that
+	// WaitApplied sees, so poll for it.
+	var st Stats
+	err := poll(ctxT(t, 5*time.Second), func() bool {
+		st, _ = lagger.store.Stats()
+		return st.LastSnapshotIndex != 0
+	})
+	if err != nil {
 		t.Fatalf("lagging follower did not install a snapshot: %+v", st)
 	}
 	if !maps.Equal(dump(t, l.store), dump(t, lagger.store)) {

@@ -212,7 +212,12 @@ func (s *LiveSession) validate() error {
 		return invalid("scheduled_end", "must be after scheduled_start")
 	}
 	if s.RecordingAssetID != "" {
-		return checkID("recording_asset_id", s.RecordingAssetID)
+		if err := checkID("recording_asset", s.RecordingAssetID); err != nil {
+			return err
+		}
+	}
+	if s.IngestNode != "" && len(s.IngestNode) > 128 {
+		return invalid("ingest_node", "at most 128 characters")
 	}
 	return nil
 }

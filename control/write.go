@@ -9,13 +9,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Result is the outcome of an applied write.
 type Result struct {
-	// Revision is the raft index of the write, the record's new revision.
+	// Revision is the record's new revision (for a delete, the revision
+	// the delete took). Revisions are catalog-wide, distinct and
+	// increasing in log order; they are not raft indexes (several writes
+	// can share one log entry), so wait for Index, not Revision.
 	Revision uint64
+	// Index is the raft index of the log entry that carried the write:
+	// WaitApplied(ctx, Index) on any replica makes it readable there.
+	Index uint64
 	// Record is the stored record (nil for a delete).
 	Record json.RawMessage
 	// Secret is the stream key of a created session or the token of a
@@ -27,6 +32,10 @@ type Result struct {
 // command is checked before it enters the log, so a malformed command never
 // reaches the FSM; catalog errors (*Error) come back from the FSM. On a
 // follower it returns ErrNotLeader (the API layer forwards to the leader).
+//
+// Concurrent calls share log entries (see batcher): each still gets its own
+// result and error. When ctx ends before the command was proposed it is
+// withdrawn; after that its outcome is unknown to the caller.
 func (s *Store) Apply(ctx context.Context, cmd Command) (*Result, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
@@ -40,20 +49,23 @@ func (s *Store) Apply(ctx context.Context, cmd Command) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	f := s.raft.Apply(b, s.cfg.ApplyTimeout)
-	if err := s.wait(ctx, f); err != nil {
+	p, err := s.batcher.submit(b)
+	if err != nil {
 		return nil, err
 	}
-	s.metrics.applyLatency.Observe(time.Since(start).Seconds())
-	res, ok := f.Response().(*applyResult)
-	if !ok || res == nil {
-		return nil, fmt.Errorf("control: unexpected apply response %T", f.Response())
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		s.batcher.withdraw(p)
+		return nil, fmt.Errorf("control: %w", ctx.Err())
 	}
-	if res.Err != nil {
-		return nil, res.Err
+	if p.err != nil {
+		return nil, p.err
 	}
-	return &Result{Revision: res.Revision, Record: res.Record, Secret: secret}, nil
+	if p.res.Err != nil {
+		return nil, p.res.Err
+	}
+	return &Result{Revision: p.res.Revision, Index: p.res.Index, Record: p.res.Record, Secret: secret}, nil
 }
 
 // prepare checks the command and, for a created session or token, generates

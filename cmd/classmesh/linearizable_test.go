@@ -370,21 +370,26 @@ func TestLinearizabilityCheckers(t *testing.T) {
 	}
 }
 
-// TestLinearizableCatalogUnderLeaderKill runs a 3-voter catalog, kills -9
-// the raft leader three times while four clients write and linearizably
-// read three registers (course titles), and checks the history with
-// porcupine and that no acknowledged write is lost.
+// TestLinearizableCatalogUnderLeaderKill runs a 3- and a 5-voter catalog,
+// kills -9 the raft leader three times while four clients write and
+// linearizably read three registers (course titles), and checks the history
+// with porcupine and that no acknowledged write is lost.
 func TestLinearizableCatalogUnderLeaderKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs processes")
 	}
 	bin := buildBinary(t)
+	for _, voters := range []int{3, 5} {
+		t.Run(fmt.Sprintf("%d_voters", voters), func(t *testing.T) { testLinearizable(t, bin, voters) })
+	}
+}
+
+func testLinearizable(t *testing.T, bin string, voters int) {
 	media, _ := filepath.Abs("../../testdata/media")
 	const secret = "linearizable-test-secret-0123456789"
-	nodes := []*linNode{
-		newLinNode(t, bin, "node1", secret, "--media", media),
-		newLinNode(t, bin, "node2", secret),
-		newLinNode(t, bin, "node3", secret),
+	nodes := []*linNode{newLinNode(t, bin, "node1", secret, "--media", media)}
+	for i := 2; i <= voters; i++ {
+		nodes = append(nodes, newLinNode(t, bin, fmt.Sprintf("node%d", i), secret))
 	}
 	t.Cleanup(func() {
 		for _, n := range nodes {
@@ -395,15 +400,16 @@ func TestLinearizableCatalogUnderLeaderKill(t *testing.T) {
 		}
 	})
 	nodes[0].start(t)
-	nodes[1].start(t, "--join", nodes[0].gossip)
-	nodes[2].start(t, "--join", nodes[0].gossip)
+	for _, n := range nodes[1:] {
+		n.start(t, "--join", nodes[0].gossip)
+	}
 	tokenBytes, err := os.ReadFile(filepath.Join(nodes[0].data, "admin-token"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "3 voters and an agreed leader", func() bool {
+	waitUntil(t, fmt.Sprintf("%d voters and an agreed leader", voters), func() bool {
 		for _, n := range nodes {
-			if st, ok := linRaftStatus(n.url()); !ok || len(st.Voters) != 3 {
+			if st, ok := linRaftStatus(n.url()); !ok || len(st.Voters) != voters {
 				return false
 			}
 		}

@@ -20,7 +20,10 @@ const (
 	CodeForbidden            = "forbidden"
 	CodePreconditionRequired = "precondition_required"
 	CodeUnavailable          = "unavailable"
-	CodeInternal             = "internal"
+	// CodeIndeterminate: the write may or may not have been applied
+	// (leadership changed while it was being committed); read first.
+	CodeIndeterminate = "indeterminate"
+	CodeInternal      = "internal"
 )
 
 // errorBody is the JSON of every error response.
@@ -76,6 +79,8 @@ func errorResponse(err error) (int, errorBody) {
 		return http.StatusForbidden, errorBody{Error: ae.msg, Code: CodeForbidden}
 	case errors.Is(err, ErrBadToken):
 		return http.StatusUnauthorized, errorBody{Error: err.Error(), Code: CodeUnauthorized}
+	case errors.Is(err, control.ErrIndeterminate):
+		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: CodeIndeterminate}
 	case errors.Is(err, control.ErrNotLeader), errors.Is(err, control.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.Is(err, ErrNoLinearizer):
 		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: CodeUnavailable}
