@@ -40,6 +40,7 @@ test-deps:
 
 test: test-deps player
 	$(GO) vet ./...
+	cd player && npm run --silent test:unit
 	$(GO) test $(GOTESTFLAGS) ./...
 
 bench: build

@@ -65,5 +65,5 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 		}
 	}
 	var zero C
-	return zero, fmt.Errorf("cluster: register fill metrics: %w", err)
+	return zero, fmt.Errorf("cluster: register metrics: %w", err)
 }

@@ -3,20 +3,32 @@ package node
 import (
 	"fmt"
 	"net/http"
+	"sort"
+	"time"
 
+	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/vod"
 )
 
-// assetJSON is the API form of an asset (snake_case, stable field names).
+// (snake_case, stable field names)
+// assetJSON is one asset as GET /api/v1/assets shows it: the catalog
+// record (revision, source, updated_at) merged with what this node
+// packages (renditions in detail, master playlist). Packaged says whether
+// this node has the asset indexed; an asset only in the catalog shows the
+// catalog's status and renditions.
 type assetJSON struct {
 	ID          string          `json:"id"`
 	Title       string          `json:"title"`
 	Description string          `json:"description,omitempty"`
+	Source      string          `json:"source,omitempty"`
 	Status      string          `json:"status"`
 	Reason      string          `json:"reason,omitempty"`
 	Duration    float64         `json:"duration"`
 	Renditions  []renditionJSON `json:"renditions"`
 	Master      string          `json:"master,omitempty"`
+	Packaged    bool            `json:"packaged"`
+	Revision    uint64          `json:"revision,omitempty"`
+	UpdatedAt   *time.Time      `json:"updated_at,omitempty"`
 }
 
 type renditionJSON struct {
@@ -44,6 +56,7 @@ func toAssetJSON(a *vod.Asset) assetJSON {
 		Reason:      a.Reason,
 		Duration:    a.Duration.Seconds(),
 		Renditions:  []renditionJSON{},
+		Packaged:    true,
 	}
 	if a.Status == vod.StatusReady {
 		out.Master = fmt.Sprintf("/v/%s/master.m3u8", a.ID)
@@ -69,12 +82,61 @@ func toAssetJSON(a *vod.Asset) assetJSON {
 }
 
 func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
-	assets := n.library.Assets()
-	out := make([]assetJSON, 0, len(assets))
-	for _, a := range assets {
-		out = append(out, toAssetJSON(a))
+	byID := map[string]*assetJSON{}
+	var order []string
+	for _, a := range n.library.Assets() {
+		j := toAssetJSON(a)
+		byID[a.ID] = &j
+		order = append(order, a.ID)
+	}
+	if n.catalog != nil {
+		recs, err := n.catalog.Assets()
+		if err != nil {
+			writeJSONError(w, http.StatusServiceUnavailable, "catalog: "+err.Error())
+			return
+		}
+		for _, rec := range recs {
+			j, ok := byID[rec.ID]
+			if !ok {
+				c := catalogAssetJSON(rec)
+				j = &c
+				byID[rec.ID] = j
+				order = append(order, rec.ID)
+			}
+			mergeCatalog(j, rec)
+		}
+	}
+	sort.Strings(order)
+	out := make([]assetJSON, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byID[id])
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// catalogAssetJSON shows an asset this node does not package.
+func catalogAssetJSON(rec control.Asset) assetJSON {
+	out := assetJSON{ID: rec.ID, Title: rec.Title, Status: rec.Status, Reason: rec.Reason,
+		Duration: rec.Duration, Renditions: []renditionJSON{}}
+	for _, r := range rec.Renditions {
+		out.Renditions = append(out.Renditions, renditionJSON{ID: r.Name, Codec: r.Codecs,
+			Width: r.Width, Height: r.Height, Bandwidth: int64(r.Bitrate)})
+	}
+	if rec.Status == control.AssetReady {
+		out.Master = fmt.Sprintf("/v/%s/master.m3u8", rec.ID)
+	}
+	return out
+}
+
+func mergeCatalog(j *assetJSON, rec control.Asset) {
+	j.Source, j.Revision = rec.Source, rec.Revision
+	if !rec.UpdatedAt.IsZero() {
+		t := rec.UpdatedAt
+		j.UpdatedAt = &t
+	}
+	if rec.Title != "" {
+		j.Title = rec.Title
+	}
 }
 
 func (n *Node) handleAsset(w http.ResponseWriter, r *http.Request) {
@@ -83,10 +145,23 @@ func (n *Node) handleAsset(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "bad asset id")
 		return
 	}
-	a, ok := n.library.Asset(id)
-	if !ok {
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
-		return
+	var rec *control.Asset
+	if n.catalog != nil {
+		rec, _ = n.catalog.Asset(id)
 	}
-	writeJSON(w, http.StatusOK, toAssetJSON(a))
+	a, ok := n.library.Asset(id)
+	switch {
+	case ok:
+		j := toAssetJSON(a)
+		if rec != nil {
+			mergeCatalog(&j, *rec)
+		}
+		writeJSON(w, http.StatusOK, j)
+	case rec != nil:
+		j := catalogAssetJSON(*rec)
+		mergeCatalog(&j, *rec)
+		writeJSON(w, http.StatusOK, j)
+	default:
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
+	}
 }

@@ -23,7 +23,7 @@ func (w catalogWriter) Apply(ctx context.Context, cmd control.Command) (*control
 	if err != nil {
 		return nil, err
 	}
-	return res, w.n.catalog.WaitApplied(ctx, res.Revision)
+	return res, w.n.catalog.WaitApplied(ctx, res.Index)
 }
 
 // catalogAPI is the /api/v1 catalog (courses, modules, lessons, assets,

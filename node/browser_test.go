@@ -26,7 +26,10 @@ func artifactsDir(t testing.TB) string {
 // TestBrowserPlaysDemo plays the demo through hls.js in Debian's headless
 // Chromium for 10 s of media time, directly and embedded in a cross-origin
 // iframe, and fails on any hls.js error event.
-func TestBrowserPlaysDemo(t *testing.T) {
+// requireBrowser returns the node binary once Chromium and the built
+// player with playwright-core are there (skip, or fail in CI, otherwise).
+func requireBrowser(t *testing.T) string {
+	t.Helper()
 	nodeBin := requireTool(t, "node")
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		requireTool(t, "chromium")
@@ -39,6 +42,11 @@ func TestBrowserPlaysDemo(t *testing.T) {
 			t.Skipf("%s missing (make player)", need)
 		}
 	}
+	return nodeBin
+}
+
+func TestBrowserPlaysDemo(t *testing.T) {
+	nodeBin := requireBrowser(t)
 	n := mustNewNode(t, Config{MediaDir: demoDir(t)})
 	for _, mode := range []string{"direct", "embed"} {
 		t.Run(mode, func(t *testing.T) {

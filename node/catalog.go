@@ -39,6 +39,7 @@ func (n *Node) openCatalog() error {
 	cfg.Bootstrap = cfg.Voter && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1
 	cfg.Logger = n.logger.With("part", "control")
 	cfg.Registerer = n.registry
+	cfg.MaxBatch = n.cfg.CatalogMaxBatch
 	if n.cfg.GossipProfile == cluster.ProfileLocal {
 		// Loopback clusters (tests, make cluster): elections in well under
 		// a second.

@@ -187,6 +187,25 @@ func TestCatalogAPIThroughAnEdge(t *testing.T) {
 			t.Fatalf("signed URL on %s: %d %s", n.Cluster().ID(), r.code, r.body)
 		}
 	}
+	// GET /api/v1/assets merges the catalog with what this node packages:
+	// an asset registered only in the catalog is listed, not packaged.
+	if r := do(t, "POST", edge.URL()+"/api/v1/assets", admin, `{"id":"later","title":"Later","source":"later.mp4","status":"pending"}`); r.code != 201 {
+		t.Fatalf("create asset: %d %s", r.code, r.body)
+	}
+	var list []assetJSON
+	if r := get(t, edge.URL()+"/api/v1/assets"); r.code != 200 || json.Unmarshal(r.body, &list) != nil {
+		t.Fatalf("assets: %d %s", r.code, r.body)
+	}
+	got := map[string]assetJSON{}
+	for _, a := range list {
+		got[a.ID] = a
+	}
+	if a := got["demo"]; !a.Packaged || a.Revision == 0 || len(a.Renditions) != 4 || a.Source == "" {
+		t.Errorf("demo = %+v", a)
+	}
+	if a := got["later"]; a.Packaged || a.Revision == 0 || a.Status != "pending" || a.Source != "later.mp4" {
+		t.Errorf("later = %+v", a)
+	}
 	if r := get(t, origin.URL()+"/api/v1/openapi.json"); r.code != 200 || !strings.Contains(string(r.body), `"openapi"`) {
 		t.Fatalf("openapi: %d", r.code)
 	}

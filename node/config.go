@@ -109,6 +109,52 @@ type Config struct {
 	RaftReapTimeout time.Duration
 	// Version is advertised to other nodes.
 	Version string
+	// P2P is the peer-assistance policy for viewers in no catalog site:
+	// "on" (share segments), "download-only" (take from peers, never
+	// upload) or "off" (no tracker at /p2p/ws). Empty means "on". Sites in
+	// the catalog carry their own policy.
+	P2P string
+	// P2PMaxPeers is how many peers a viewer is connected to. Zero means
+	// the tracker's default (5).
+	P2PMaxPeers int
+	// P2PSpikePeers puts a swarm of at least this many viewers in spike
+	// mode (wider peer windows). Zero means the tracker's default;
+	// negative disables.
+	P2PSpikePeers int
+	// P2PSpikeEgress puts every swarm in spike mode while the node serves
+	// at least this many bytes per second of segments. Zero means the
+	// tracker's default; negative disables.
+	P2PSpikeEgress int64
+	// P2PCrossGroup pairs viewers outside any site across /24 (/48)
+	// networks within the region. False pairs them only inside their
+	// network prefix.
+	P2PCrossGroup bool
+	// RTMPAddr is where origin-role nodes accept RTMP publishers. Empty
+	// means ":1935" (skipped with a warning when that port is taken);
+	// "off" disables ingest.
+	RTMPAddr string
+	// CatalogMaxBatch is how many concurrent catalog writes the raft
+	// leader may put into one log entry. Zero means 256; 1 turns batching
+	// off (needed while a rolling upgrade still runs voters from before
+	// batching, which cannot read batch entries).
+	CatalogMaxBatch int
+	// RelayParent is the node id or QUIC address of the node this one
+	// subscribes to live tracks through, instead of the ingest node (a
+	// relay tree). Empty means the ingest node, or the region's relay node
+	// when the ingest node is in another region.
+	RelayParent string
+	// LivePartTarget, LiveSegmentTarget, LiveDVRWindow and LiveGrace tune
+	// live packaging: CMAF part and segment targets, the window live
+	// viewers can seek in, and how long a session waits for its publisher
+	// to reconnect. Zero means 500 ms, 2 s, 60 s and 30 s.
+	LivePartTarget    time.Duration
+	LiveSegmentTarget time.Duration
+	LiveDVRWindow     time.Duration
+	LiveGrace         time.Duration
+	// DebugAddr, when set, serves Go's net/http/pprof profiles on a
+	// separate listener (e.g. "127.0.0.1:6060"). Empty means off. Never
+	// expose it beyond the host: profiles reveal memory contents.
+	DebugAddr string
 
 	// Logger receives structured logs. Nil means slog.Default().
 	Logger *slog.Logger
@@ -126,6 +172,7 @@ func DefaultConfig() Config {
 		PeerTimeout:      2 * time.Second,
 		LeaveTimeout:     10 * time.Second,
 		RaftReapTimeout:  10 * time.Minute,
+		P2P:              "on",
 	}
 }
 
@@ -144,6 +191,7 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.PeerTimeout, d.PeerTimeout)
 	orDefault(&c.LeaveTimeout, d.LeaveTimeout)
 	orDefault(&c.RaftReapTimeout, d.RaftReapTimeout)
+	orDefault(&c.P2P, d.P2P)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -167,6 +215,11 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 			return bad("--http %q: %v", c.HTTPAddr, err)
 		}
+	}
+	switch c.P2P {
+	case "", "on", "off", "download-only":
+	default:
+		return bad("--p2p %q: want on, off or download-only", c.P2P)
 	}
 	if c.MediaDir != "" && c.OriginURL != "" {
 		return bad("--media and --origin-url are mutually exclusive")

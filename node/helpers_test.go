@@ -70,6 +70,9 @@ func mustNewNode(t testing.TB, cfg Config) *Node {
 	if cfg.GossipProfile == "" {
 		cfg.GossipProfile = "local"
 	}
+	if cfg.RTMPAddr == "" {
+		cfg.RTMPAddr = "127.0.0.1:0"
+	}
 	if cfg.LeaveTimeout == 0 {
 		cfg.LeaveTimeout = 2 * time.Second
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/classmesh/classmesh/node/mp4"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/vod"
+	"github.com/classmesh/classmesh/p2p"
 )
 
 const (
@@ -57,6 +58,9 @@ func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 		return nil
 	}
 	a, ok := n.library.Asset(id)
+	if !ok && n.refreshForCatalogAsset(r.Context(), id) {
+		a, ok = n.library.Asset(id)
+	}
 	if !ok {
 		httpError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
 		return nil
@@ -98,6 +102,8 @@ func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 		servePlaylist(w, r, rend.MediaPlaylist())
 	case file == "init.mp4":
 		serveBytes(w, r, rend.Init(), contentType(rend), cacheImmutable)
+	case file == "hashes.json":
+		n.serveHashList(w, r, vodSwarm(a.ID, rid))
 	case strings.HasPrefix(file, "seg-") && strings.HasSuffix(file, ".m4s"):
 		num, err := parseSegmentNumber(file)
 		if err != nil {
@@ -156,38 +162,51 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, a *vod.Asset
 		return
 	}
 	defer e.Release()
+	cw := &countingWriter{ResponseWriter: w}
+	swarm := vodSwarm(a.ID, rend.ID)
 	h := w.Header()
 	h.Set("Content-Type", contentType(rend))
 	h.Set("Cache-Control", cacheImmutable)
 	h.Set("X-Cache", e.Tier())
 	if sum, ok := e.SHA256(); ok {
-		serveComplete(w, r, etag(sum[:]), e.Bytes(), e.ReadSeeker(), e.Size())
+		n.segmentHash(swarm, uint64(num), sum, e.Size()) // before any peer can have it
+		serveComplete(cw, r, etag(sum[:]), e.Bytes(), e.ReadSeeker(), e.Size())
+		n.segmentServed(r, swarm, cw.n)
 		return
 	}
-	n.streamFilling(w, r, e, size)
+	if sum, ok := n.streamFilling(cw, r, e, size); ok {
+		n.segmentHash(swarm, uint64(num), sum, size)
+	}
+	n.segmentServed(r, swarm, cw.n)
 }
+
+// vodSwarm is the peer-assistance swarm of a VOD rendition.
+func vodSwarm(asset, rendition string) string { return p2p.KindVOD + "/" + asset + "/" + rendition }
 
 // streamFilling sends an entry that is still being filled. Range requests
 // wait for the body (segments are small); plain GETs stream as bytes arrive.
-func (n *Node) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.Entry, size int64) {
+// It returns the SHA-256 of the whole body when it read all of it.
+func (n *Node) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.Entry, size int64) (sum [32]byte, ok bool) {
 	rd := e.NewReader(r.Context())
 	defer rd.Close()
 	if r.Header.Get("Range") != "" {
 		body, err := io.ReadAll(rd)
 		if err != nil {
 			n.fillError(w, r, err)
-			return
+			return sum, false
 		}
+		sum = sha256.Sum256(body)
 		h := w.Header()
-		h.Set("ETag", etag(sha256Sum(body)))
+		h.Set("ETag", etag(sum[:]))
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-		return
+		return sum, int64(len(body)) == size
 	}
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	if r.Method == http.MethodHead {
-		return
+		return sum, false
 	}
-	if err := copyFlushing(w, rd); err != nil {
+	hash := sha256.New()
+	if err := copyFlushing(w, io.TeeReader(rd, hash)); err != nil {
 		if r.Context().Err() == nil {
 			n.logger.Warn("node: segment fill failed mid-stream", "path", r.URL.Path, "err", err)
 		}
@@ -195,6 +214,8 @@ func (n *Node) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.En
 		// truncated body instead of a short, apparently complete one.
 		panic(http.ErrAbortHandler)
 	}
+	hash.Sum(sum[:0])
+	return sum, true
 }
 
 // copyFlushing streams a filling body to the learner. It flushes when it
@@ -309,4 +330,31 @@ func etag(sum []byte) string { return `"` + hex.EncodeToString(sum[:16]) + `"` }
 func sha256Sum(b []byte) []byte {
 	s := sha256.Sum256(b)
 	return s[:]
+}
+
+// missRefreshEvery bounds how often a request for an asset that the catalog
+// knows but the library does not yet (a recording that just ended, media
+// added on an origin) triggers a rescan.
+const missRefreshEvery = time.Second
+
+// refreshForCatalogAsset rescans the library when the catalog replica
+// has asset id and the library does not; it reports whether it rescanned.
+func (n *Node) refreshForCatalogAsset(ctx context.Context, id string) bool {
+	if n.catalog == nil {
+		return false
+	}
+	if rec, err := n.catalog.Asset(id); err != nil || rec.Status != "ready" {
+		return false
+	}
+	now := time.Now().UnixNano()
+	last := n.lastMissRefresh.Load()
+	if now-last < int64(missRefreshEvery) || !n.lastMissRefresh.CompareAndSwap(last, now) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := n.library.Refresh(ctx); err != nil {
+		n.logger.Warn("node: rescan for a catalog asset", "asset", id, "err", err)
+	}
+	return true
 }

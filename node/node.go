@@ -33,6 +33,7 @@ import (
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/vod"
+	"github.com/classmesh/classmesh/p2p"
 )
 
 // Node is one running classmesh node.
@@ -67,8 +68,14 @@ type Node struct {
 	handler  http.Handler
 	listener net.Listener
 	server   *http.Server
-	h3       *http3.Server
-	udp      net.PacketConn
+	debug    *http.Server // --debug-addr pprof, or nil
+	tracker  *p2p.Tracker // /p2p/ws, or nil with --p2p off
+	live     *liveParts   // live sessions, relay, RTMP ingest
+	closing  atomic.Bool  // set when Close starts
+
+	lastMissRefresh atomic.Int64 // unix ns of the last rescan for a catalog asset
+	h3              *http3.Server
+	udp             net.PacketConn
 
 	tmpDir  string
 	ready   atomic.Bool
@@ -121,6 +128,9 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	if o, err = n.recordingsOrigin(o); err != nil {
+		return err
+	}
 	n.origin = o
 	n.library, err = vod.New(vod.Config{
 		SegmentTarget: cfg.SegmentTarget,
@@ -146,6 +156,12 @@ func (n *Node) build() error {
 	n.cache, err = cache.New(cc)
 	if err != nil {
 		return fmt.Errorf("node: cache: %w", err)
+	}
+	if err := n.buildTracker(); err != nil {
+		return fmt.Errorf("node: p2p tracker: %w", err)
+	}
+	if err := n.buildLive(); err != nil {
+		return err
 	}
 	return n.buildFill()
 }
@@ -210,7 +226,18 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 		cancel()
 	}
+	if n.tracker != nil {
+		if err := n.tracker.Start(runCtx); err != nil {
+			return fmt.Errorf("node: p2p tracker: %w", err)
+		}
+	}
+	if err := n.startLive(runCtx); err != nil {
+		return err
+	}
 	n.handler = n.routes()
+	if err := n.startDebug(); err != nil {
+		return err
+	}
 	n.wg.Add(1)
 	go n.reconcileRaftLoop(runCtx)
 	ln := n.listener
@@ -256,17 +283,21 @@ func (n *Node) startTLS(handler http.Handler) error {
 		Port:      n.listener.Addr().(*net.TCPAddr).Port,
 	}
 	n.server.TLSConfig = tlsCfg
-	n.server.Handler = altSvc(n.h3, handler)
+	n.server.Handler = altSvc(n.h3.Port, handler)
 	n.goServe(func() error { return n.server.ServeTLS(n.listener, "", "") })
 	n.goServe(func() error { return n.h3.Serve(udp) })
 	return nil
 }
 
-// altSvc advertises HTTP/3 on responses sent over TCP.
-func altSvc(h3 *http3.Server, next http.Handler) http.Handler {
+// altSvc advertises HTTP/3 on port (UDP) on responses sent over TCP. The
+// header is fixed here rather than asked of the http3.Server, which knows
+// it only once its Serve goroutine runs: the first responses after start
+// would go out without it.
+func altSvc(port int, next http.Handler) http.Handler {
+	value := fmt.Sprintf(`h3=":%d"; ma=2592000`, port)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor < 3 {
-			_ = h3.SetQUICHeaders(w.Header())
+			w.Header().Set("Alt-Svc", value)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -352,8 +383,13 @@ func (n *Node) Close() error {
 		return nil
 	}
 	n.closed = true
+	n.closing.Store(true)
 	n.ready.Store(false)
 	var errs []error
+	// Live first: publishers and relay subscribers go before the catalog.
+	if err := n.closeLive(); err != nil {
+		errs = append(errs, err)
+	}
 	// Hand raft leadership over and stop raft first (its streams would
 	// hold the graceful leave open), then announce the leave so other
 	// nodes stop routing fills here, and let in-flight transfers finish.
@@ -367,6 +403,15 @@ func (n *Node) Close() error {
 	}
 	if n.cancel != nil {
 		n.cancel()
+	}
+	if n.debug != nil {
+		_ = n.debug.Close()
+	}
+	if n.tracker != nil {
+		// Upgraded WebSockets are not covered by the HTTP shutdown.
+		if err := n.tracker.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if n.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -20,6 +20,10 @@ func (n *Node) routes() http.Handler {
 	// playlist URLs carry it (courses that are not public).
 	mux.HandleFunc("GET /t/{token}/v/{asset}/master.m3u8", n.handleMaster)
 	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", n.handleRenditionFile)
+	// Live classes, LL-HLS (live.go).
+	mux.HandleFunc("/live/", n.handleLive)
+	// Peer assistance: the tracker (p2p/PROTOCOL.md).
+	mux.HandleFunc("/p2p/ws", n.handleP2P)
 	// Catalog API (api.go).
 	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)

@@ -27,6 +27,23 @@ func need(t *testing.T, what string, err error) {
 	t.Skipf("%s missing: %v", what, err)
 }
 
+// browserTools returns node and ffmpeg after checking that the browser
+// tests' tools (playwright-core, Debian's chromium, the built player) are
+// there: a skip, or a failure in CI, otherwise.
+func browserTools(t *testing.T) (nodeBin, ffmpeg string) {
+	t.Helper()
+	nodeBin, err := exec.LookPath("node")
+	need(t, "node", err)
+	_, err = os.Stat("node_modules/playwright-core")
+	need(t, "node_modules/playwright-core (make player)", err)
+	_, err = os.Stat("/usr/bin/chromium")
+	need(t, "/usr/bin/chromium", err)
+	ffmpeg, err = exec.LookPath("ffmpeg")
+	need(t, "ffmpeg", err)
+	need(t, "built player", CheckBuilt(Assets()))
+	return nodeBin, ffmpeg
+}
+
 // makeHLS encodes 20 s of test video in two renditions plus an audio group as
 // fMP4 HLS into dir.
 func makeHLS(t *testing.T, ffmpeg, dir string) {
@@ -107,15 +124,7 @@ type playResult struct {
 // TestBrowserPlays plays a fresh ffmpeg HLS stream through the player page in
 // headless Chromium, directly and inside a cross-origin iframe.
 func TestBrowserPlays(t *testing.T) {
-	nodeBin, err := exec.LookPath("node")
-	need(t, "node", err)
-	_, err = os.Stat("node_modules/playwright-core")
-	need(t, "node_modules/playwright-core (make player)", err)
-	_, err = os.Stat("/usr/bin/chromium")
-	need(t, "/usr/bin/chromium", err)
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	need(t, "ffmpeg", err)
-	need(t, "built player", CheckBuilt(Assets()))
+	nodeBin, ffmpeg := browserTools(t)
 
 	dir := t.TempDir()
 	makeHLS(t, ffmpeg, dir)

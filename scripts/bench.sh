@@ -144,3 +144,6 @@ echo "raw: B2 asset $b2asset"
 echo "raw: B3 $b3"
 [ -n "${BENCH_ONLY:-}" ] || bash scripts/bench_cluster.sh
 [ -n "${BENCH_ONLY:-}" ] || bash scripts/bench_catalog.sh
+[ -n "${BENCH_ONLY:-}" ] || bash scripts/bench_live.sh
+[ -n "${BENCH_ONLY:-}" ] || bash scripts/bench_swarm.sh
+[ -n "${BENCH_ONLY:-}" ] || bash scripts/bench_p2p.sh

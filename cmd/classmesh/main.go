@@ -39,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return catalogCmd(args[1:], stdout, stderr)
 	case "token":
 		return tokenCmd(args[1:], stdout, stderr)
+	case "swarm":
+		return runSwarm(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "classmesh", version)
 		return 0
@@ -65,6 +67,8 @@ Usage:
   classmesh raft status      the catalog's raft group: leader, term, voters, applied index
   classmesh catalog KIND OP  courses, lessons, assets...: list|get|create|update|delete|history
   classmesh token create|sign  API tokens; signed playback URLs for an LMS
+  classmesh swarm --url URL --peers N --duration D
+                             rehearse an event: N headless P2P viewers, prints offload and stalls
   classmesh version          print the version
   classmesh help [command]   show help
 

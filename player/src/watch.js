@@ -1,10 +1,11 @@
 // Player page (/watch/{id}): plays the asset's HLS master playlist and shows
 // playback statistics. Works inside a cross-origin iframe: it never touches
 // window.top or window.parent.
-import { HTTPError, assetIdFromPath, getAsset, masterURL } from './lib/api.js';
+import { HTTPError, assetIdFromPath, getAsset, liveURL, masterURL } from './lib/api.js';
 import { el, formatBitrate } from './lib/format.js';
 import { Player } from './lib/player.js';
 import { StatsPanel } from './lib/stats.js';
+import { Engine, parseMode } from './p2p/index.js';
 
 const video = document.getElementById('player');
 const message = document.getElementById('message');
@@ -13,8 +14,19 @@ const params = new URLSearchParams(window.location.search);
 const flag = (name) => ['1', 'true', 'yes'].includes((params.get(name) || '').toLowerCase());
 
 // The test hook. errors is the same array the player appends to.
-const hook = { hls: null, errors: [], stats: () => null, player: null };
+const hook = { hls: null, errors: [], stats: () => null, player: null, p2p: null };
 window.classmesh = hook;
+
+// p2pEngine builds the peer-assisted loader's engine: ?p2p=on|download-only|off
+// (default on; metered connections only download), ?p2p_debug=1 logs its
+// decisions to the console. Its statistics object is
+// window.classmeshStats, updated in place.
+function p2pEngine() {
+  const engine = new Engine({ mode: parseMode(params.get('p2p')) || 'on', debug: flag('p2p_debug') });
+  window.classmeshStats = engine.stats;
+  window.addEventListener('pagehide', () => engine.destroy());
+  return engine;
+}
 
 function showMessage(text, isError) {
   message.textContent = text;
@@ -64,6 +76,13 @@ async function main() {
     showMessage('No lecture was given in the address.', true);
     return;
   }
+  if (flag('live')) {
+    // /watch/{session}?live=1: a live class, low-latency HLS from this
+    // edge (hls.js plays LL-HLS parts and blocking reloads).
+    showAsset({ title: `Live: ${id}` }, id);
+    play(liveURL(id));
+    return;
+  }
   let asset;
   try {
     asset = await metadata(id);
@@ -82,7 +101,10 @@ async function main() {
 
 function play(src) {
   const panel = new StatsPanel(document);
+  const engine = p2pEngine();
+  hook.p2p = engine;
   const player = new Player(video, src, {
+    p2p: engine,
     onLevels: () => fillQuality(player),
     onFatal: (text) => {
       showMessage(text, true);
@@ -110,7 +132,7 @@ function play(src) {
     video.play().catch(() => showMessage('Press play to start the lecture.', false));
   }
   quality.addEventListener('change', () => player.setLevel(Number(quality.value)));
-  const tick = () => panel.render(player.stats(), player.errors);
+  const tick = () => panel.render(player.stats(), player.errors, engine.stats);
   tick();
   window.setInterval(tick, 1000);
 }

@@ -32,6 +32,11 @@ export function masterURL(id) {
   return `/v/${encodeURIComponent(id)}/master.m3u8`;
 }
 
+// liveURL is the LL-HLS master playlist of a live session.
+export function liveURL(id) {
+  return `/live/${encodeURIComponent(id)}/master.m3u8`;
+}
+
 // watchURL is the player page of an asset.
 export function watchURL(id) {
   return `/watch/${encodeURIComponent(id)}`;

@@ -37,3 +37,12 @@ export function el(tag, attrs, text) {
   if (text !== undefined && text !== null) node.textContent = String(text);
   return node;
 }
+
+// formatBytes renders a byte count as B, kB, MB or GB (decimal units).
+export function formatBytes(n) {
+  if (typeof n !== 'number' || !isFinite(n) || n < 0) return '–';
+  if (n < 1e3) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)} kB`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+  return `${(n / 1e9).toFixed(1)} GB`;
+}

@@ -2,6 +2,7 @@
 // own HLS support otherwise. Collects every hls.js error for the stats panel
 // and for the browser tests (window.classmesh.errors).
 import Hls from 'hls.js';
+import { createFragmentLoader } from '../p2p/index.js';
 
 // hasMediaSource reports whether hls.js can drive the element.
 function hasMediaSource() {
@@ -35,7 +36,8 @@ function frameCounts(video) {
 
 // Player plays one HLS URL in one <video> element.
 export class Player {
-  // options: { onFatal(message), onRecovering(message), onLevels(), onError(entry) }
+  // options: { onFatal(message), onRecovering(message), onLevels(), onError(entry),
+  //            p2p (a p2p Engine: media segments from peers when it can) }
   constructor(video, src, options) {
     this.video = video;
     this.src = src;
@@ -60,8 +62,20 @@ export class Player {
   }
 
   startHls() {
-    const hls = new Hls({ debug: false, backBufferLength: 60 });
+    // preferManagedMediaSource false: MediaSource where it exists,
+    // ManagedMediaSource (iOS Safari 17.1+) where it does not.
+    const config = { debug: false, backBufferLength: 60, preferManagedMediaSource: false };
+    const engine = this.options.p2p;
+    if (engine) {
+      config.fLoader = createFragmentLoader(engine);
+      engine.attach(this.video);
+    }
+    const hls = new Hls(config);
     this.hls = hls;
+    if (engine) {
+      hls.on(Hls.Events.LEVEL_LOADING, (_event, data) => engine.prepare(data.url));
+      hls.on(Hls.Events.AUDIO_TRACK_LOADING, (_event, data) => engine.prepare(data.url));
+    }
     this.engine = 'hls.js';
     hls.on(Hls.Events.ERROR, (_event, data) => this.handleError(data));
     hls.on(Hls.Events.MANIFEST_PARSED, () => this.emit('onLevels'));
@@ -102,6 +116,9 @@ export class Player {
       time: this.video.currentTime,
     };
     if (data.response && data.response.code) entry.status = data.response.code;
+    // Seconds buffered ahead of the playhead when hls.js saw a stall: with
+    // data there, the media element (not delivery) was late.
+    if (typeof data.buffer === 'number') entry.buffer = data.buffer;
     this.record(entry);
     if (data.fatal) this.recover(data);
   }

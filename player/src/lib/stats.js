@@ -1,7 +1,7 @@
 // Stats panel of the player page, refreshed once a second.
-import { formatBitrate } from './format.js';
+import { formatBitrate, formatBytes } from './format.js';
 
-const fields = ['rendition', 'bitrate', 'bandwidth', 'buffer', 'dropped', 'errors'];
+const fields = ['rendition', 'bitrate', 'bandwidth', 'buffer', 'dropped', 'errors', 'peers', 'from-peers', 'uploaded', 'split', 'hash-failures'];
 
 // StatsPanel renders Player.stats() snapshots into the <aside class="stats">.
 export class StatsPanel {
@@ -18,8 +18,9 @@ export class StatsPanel {
     if (cell && cell.textContent !== text) cell.textContent = text;
   }
 
-  // render shows one snapshot; errors is the player's error list.
-  render(s, errors) {
+  // render shows one snapshot; errors is the player's error list, p2p the
+  // peer-assisted loader's statistics (optional).
+  render(s, errors, p2p) {
     const size = s.height ? `${s.width || '?'}×${s.height}` : '–';
     this.set('rendition', s.autoLevel && s.height ? `${size} (auto)` : size);
     this.set('bitrate', formatBitrate(s.bitrate));
@@ -29,6 +30,18 @@ export class StatsPanel {
     const fatal = errors.filter((e) => e.fatal).length;
     this.set('errors', fatal ? `${errors.length} (${fatal} fatal)` : String(errors.length));
     this.renderLog(errors);
+    if (p2p) this.renderP2P(p2p);
+  }
+
+  // renderP2P shows the peer-assisted delivery figures.
+  renderP2P(p) {
+    const mode = p.mode === 'off' ? 'off' : p.mode === 'download-only' ? 'download only' : '';
+    this.set('peers', mode === 'off' ? 'P2P off' : `${p.peersConnected}${mode ? ` (${mode})` : ''}`);
+    this.set('from-peers', formatBytes(p.bytesFromPeers));
+    this.set('uploaded', formatBytes(p.bytesUploaded));
+    const total = p.bytesFromPeers + p.bytesFromHTTP;
+    this.set('split', total ? `${p.httpPercent.toFixed(0)} % / ${p.p2pPercent.toFixed(0)} %` : '–');
+    this.set('hash-failures', String(p.hashFailures));
   }
 
   // renderLog appends new errors to the list under the panel (last 20 kept).

@@ -1,0 +1,189 @@
+package node
+
+import (
+	"io"
+	"net/http"
+	"net/netip"
+	"sort"
+	"sync"
+
+	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/p2p"
+)
+
+// buildTracker creates the peer-assistance tracker served at /p2p/ws.
+func (n *Node) buildTracker() error {
+	if n.cfg.P2P == "off" {
+		return nil
+	}
+	tc := p2p.DefaultConfig()
+	tc.DefaultPolicy = p2p.Policy(n.cfg.P2P)
+	tc.Region = n.cfg.Region
+	tc.Sites = &catalogSites{n: n}
+	tc.MaxPeers = n.cfg.P2PMaxPeers
+	tc.SpikeSwarmSize = n.cfg.P2PSpikePeers
+	tc.SpikeEgressBytesPerSec = n.cfg.P2PSpikeEgress
+	tc.CrossGroup = n.cfg.P2PCrossGroup
+	tc.KnownSwarm = n.knownSwarm
+	tc.Logger = n.logger.With("part", "p2p")
+	tc.Registerer = n.registry
+	tr, err := p2p.NewTracker(tc)
+	if err != nil {
+		return err
+	}
+	n.tracker = tr
+	return nil
+}
+
+// knownSwarm accepts swarms of assets and renditions this node serves.
+func (n *Node) knownSwarm(swarm string) bool {
+	kind, name, rendition, ok := p2p.SplitSwarm(swarm)
+	if !ok {
+		return false
+	}
+	switch kind {
+	case p2p.KindVOD:
+		a, ok := n.library.Asset(name)
+		if !ok {
+			return false
+		}
+		_, ok = a.Rendition(rendition)
+		return ok
+	case p2p.KindLive:
+		return n.liveKnown(name, rendition)
+	}
+	return false
+}
+
+// segmentHash publishes the SHA-256 of a segment the edge packaged or
+// cached, for peers to verify what they receive from each other.
+func (n *Node) segmentHash(swarm string, seq uint64, sum [32]byte, size int64) {
+	if n.tracker != nil {
+		n.tracker.PutHash(swarm, seq, sum, size)
+	}
+}
+
+// segmentServed tells the tracker how many segment bytes the edge sent
+// over HTTP: offload is measured against this, not against what clients
+// claim.
+func (n *Node) segmentServed(r *http.Request, swarm string, sent int64) {
+	if n.tracker != nil && sent > 0 {
+		n.tracker.Served(swarm, clientAddr(r), sent)
+	}
+}
+
+// serveHashList answers .../{rendition}/hashes.json.
+func (n *Node) serveHashList(w http.ResponseWriter, r *http.Request, swarm string) {
+	if n.tracker == nil {
+		httpError(w, http.StatusNotFound, "peer assistance is off on this node")
+		return
+	}
+	n.tracker.ServeHashList(w, r, swarm)
+}
+
+// countingWriter counts body bytes sent, keeping sendfile (ReadFrom) and
+// flushing available.
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	k, err := c.ResponseWriter.Write(p)
+	c.n += int64(k)
+	return k, err
+}
+
+func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
+	var k int64
+	var err error
+	if rf, ok := c.ResponseWriter.(io.ReaderFrom); ok {
+		k, err = rf.ReadFrom(r)
+	} else {
+		k, err = io.Copy(c.ResponseWriter, r)
+	}
+	c.n += k
+	return k, err
+}
+
+func (c *countingWriter) Flush() { _ = http.NewResponseController(c.ResponseWriter).Flush() }
+
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// catalogSites maps client addresses to the catalog's sites (named CIDR
+// sets with a P2P policy), re-reading them only when a site changes.
+type catalogSites struct {
+	n      *Node
+	mu     sync.Mutex
+	gen    uint64 // the catalog's site generation nets was read at
+	loaded bool
+	nets   []siteNet // longest prefix first
+}
+
+type siteNet struct {
+	prefix netip.Prefix
+	name   string
+	policy p2p.Policy
+}
+
+var _ p2p.Sites = (*catalogSites)(nil)
+
+// Site implements p2p.Sites: the most specific matching CIDR wins.
+func (s *catalogSites) Site(addr netip.Addr) (string, p2p.Policy, bool) {
+	nets := s.current()
+	addr = addr.Unmap()
+	for _, sn := range nets {
+		if sn.prefix.Contains(addr) {
+			return sn.name, sn.policy, true
+		}
+	}
+	return "", "", false
+}
+
+func (s *catalogSites) current() []siteNet {
+	cat := s.n.catalog
+	if cat == nil {
+		return nil
+	}
+	gen := cat.Generation(control.KindSite)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loaded && gen == s.gen {
+		return s.nets
+	}
+	sites, err := cat.Sites()
+	if err != nil {
+		s.n.logger.Warn("node: p2p: read sites", "err", err)
+		return s.nets
+	}
+	s.nets, s.gen, s.loaded = siteNets(sites), gen, true
+	return s.nets
+}
+
+func siteNets(sites []control.Site) []siteNet {
+	var out []siteNet
+	for _, st := range sites {
+		pol := p2p.Policy(st.P2PPolicy)
+		if pol == "" {
+			pol = p2p.PolicyOn
+		}
+		for _, c := range st.CIDRs {
+			p, err := netip.ParsePrefix(c)
+			if err != nil {
+				continue // validated on write; skip rather than fail
+			}
+			out = append(out, siteNet{prefix: p.Masked(), name: st.Name, policy: pol})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].prefix.Bits() > out[j].prefix.Bits() })
+	return out
+}
+
+// handleP2P serves the tracker's WebSocket at /p2p/ws.
+func (n *Node) handleP2P(w http.ResponseWriter, r *http.Request) {
+	if n.tracker == nil {
+		httpError(w, http.StatusNotFound, "peer assistance is off on this node (--p2p off)")
+		return
+	}
+	n.tracker.ServeHTTP(w, r)
+}

@@ -1,0 +1,174 @@
+package rtmp
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults applied to zero Config fields.
+const (
+	DefaultAddr             = ":1935"
+	DefaultApp              = "live"
+	DefaultChunkSize        = 4096
+	DefaultMaxChunkSize     = maxMessageLen
+	DefaultMaxMessageSize   = 8 << 20
+	DefaultMaxChunkStreams  = 64
+	DefaultMaxConnections   = 1024
+	DefaultWindowAckSize    = 2500000
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultIdleTimeout      = 30 * time.Second
+)
+
+// maxMessageLen is the largest length a message header can carry (24 bits).
+const maxMessageLen = 0xFFFFFF
+
+// Sentinel errors. Errors returned by the package wrap one of these.
+var (
+	// ErrUnknownKey is returned (wrapped) by a Publisher for a stream key
+	// it does not know; the client is told NetStream.Publish.BadName.
+	ErrUnknownKey = errors.New("rtmp: unknown stream key")
+	// ErrAlreadyPublishing is returned (wrapped) by a Publisher when the
+	// key is already being published; the client is told
+	// NetStream.Publish.Denied.
+	ErrAlreadyPublishing = errors.New("rtmp: stream key already publishing")
+	// ErrInvalidConfig wraps every Validate failure.
+	ErrInvalidConfig = errors.New("rtmp: invalid config")
+	// ErrServerClosed is returned by Start after Close and passed to
+	// Stream.Close for publishers cut off by Close.
+	ErrServerClosed = errors.New("rtmp: server closed")
+	// ErrProtocol wraps every violation of the RTMP, AMF0 or FLV
+	// specifications by the peer.
+	ErrProtocol = errors.New("rtmp: protocol error")
+	// ErrLimit wraps every input that exceeds a configured limit.
+	ErrLimit = errors.New("rtmp: limit exceeded")
+	// ErrUnsupported wraps every valid input the server does not handle
+	// (codecs other than H.264 and AAC, play requests, RTMPE).
+	ErrUnsupported = errors.New("rtmp: unsupported")
+)
+
+// Config configures a Server. The zero value is valid and means the
+// defaults above.
+type Config struct {
+	// Addr is the TCP address to listen on. "" means DefaultAddr (":1935").
+	Addr string
+	// App is the only application name accepted in connect
+	// (rtmp://HOST/{App}/{key}). "" means DefaultApp ("live").
+	App string
+	// ChunkSize is the chunk size the server announces and writes with.
+	// 0 means DefaultChunkSize (4096); valid values are 128 to 65536.
+	ChunkSize int
+	// MaxChunkSize is the largest chunk size a client may set; a larger
+	// Set Chunk Size closes the connection. Sizes above 0xFFFFFF are the
+	// same as 0xFFFFFF (no message is longer). 0 means DefaultMaxChunkSize
+	// (0xFFFFFF).
+	MaxChunkSize int
+	// MaxMessageSize bounds one message (a video frame); a longer message
+	// header closes the connection. At most a connection buffers twice
+	// this across all its chunk streams. 0 means DefaultMaxMessageSize
+	// (8 MiB); at most 0xFFFFFF.
+	MaxMessageSize int
+	// MaxChunkStreams bounds the distinct chunk stream ids one connection
+	// may use. 0 means DefaultMaxChunkStreams (64).
+	MaxChunkStreams int
+	// MaxConnections bounds concurrent connections; more are closed right
+	// after accept. 0 means DefaultMaxConnections (1024).
+	MaxConnections int
+	// WindowAckSize is the acknowledgement window announced to clients.
+	// 0 means DefaultWindowAckSize (2500000).
+	WindowAckSize int
+	// HandshakeTimeout bounds the handshake. 0 means
+	// DefaultHandshakeTimeout (10 s).
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a connection that sends nothing, or does not
+	// take our replies, for this long. 0 means DefaultIdleTimeout (30 s).
+	IdleTimeout time.Duration
+	// Logger receives one line per closed connection and per publish.
+	// nil discards.
+	Logger *slog.Logger
+	// Registerer registers the server's metrics (classmesh_rtmp_*). nil
+	// means no registration.
+	Registerer prometheus.Registerer
+}
+
+// DefaultConfig returns a Config with every default spelled out.
+func DefaultConfig() Config {
+	return Config{
+		Addr:             DefaultAddr,
+		App:              DefaultApp,
+		ChunkSize:        DefaultChunkSize,
+		MaxChunkSize:     DefaultMaxChunkSize,
+		MaxMessageSize:   DefaultMaxMessageSize,
+		MaxChunkStreams:  DefaultMaxChunkStreams,
+		MaxConnections:   DefaultMaxConnections,
+		WindowAckSize:    DefaultWindowAckSize,
+		HandshakeTimeout: DefaultHandshakeTimeout,
+		IdleTimeout:      DefaultIdleTimeout,
+	}
+}
+
+// Validate reports whether c is usable. Zero fields are valid.
+func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+	}
+	switch {
+	case c.ChunkSize != 0 && (c.ChunkSize < 128 || c.ChunkSize > 65536):
+		return bad("ChunkSize %d outside 128..65536", c.ChunkSize)
+	case c.MaxChunkSize < 0 || (c.MaxChunkSize > 0 && c.MaxChunkSize < 128):
+		return bad("MaxChunkSize %d below 128", c.MaxChunkSize)
+	case c.MaxMessageSize < 0 || c.MaxMessageSize > maxMessageLen:
+		return bad("MaxMessageSize %d outside 0..%d", c.MaxMessageSize, maxMessageLen)
+	case c.MaxChunkStreams < 0:
+		return bad("MaxChunkStreams %d is negative", c.MaxChunkStreams)
+	case c.MaxConnections < 0:
+		return bad("MaxConnections %d is negative", c.MaxConnections)
+	case c.WindowAckSize < 0:
+		return bad("WindowAckSize %d is negative", c.WindowAckSize)
+	case c.HandshakeTimeout < 0 || c.IdleTimeout < 0:
+		return bad("timeouts must not be negative")
+	case strings.ContainsAny(c.App, "/?"):
+		return bad("App %q contains '/' or '?'", c.App)
+	}
+	return nil
+}
+
+// withDefaults returns c with zero fields replaced by their defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Addr == "" {
+		c.Addr = d.Addr
+	}
+	if c.App == "" {
+		c.App = d.App
+	}
+	setInt(&c.ChunkSize, d.ChunkSize)
+	setInt(&c.MaxChunkSize, d.MaxChunkSize)
+	setInt(&c.MaxMessageSize, d.MaxMessageSize)
+	setInt(&c.MaxChunkStreams, d.MaxChunkStreams)
+	setInt(&c.MaxConnections, d.MaxConnections)
+	setInt(&c.WindowAckSize, d.WindowAckSize)
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = d.HandshakeTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.MaxChunkSize > maxMessageLen {
+		c.MaxChunkSize = maxMessageLen
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func setInt(v *int, def int) {
+	if *v == 0 {
+		*v = def
+	}
+}

@@ -1,0 +1,259 @@
+package p2p
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults applied to zero Config fields.
+const (
+	DefaultMaxPeers               = 5
+	DefaultHTTPMarginS            = 4.0
+	DefaultSpikeSwarmSize         = 100
+	DefaultSpikeEgressBytesPerSec = 500 << 20
+	DefaultSpikeCalm              = 30 * time.Second
+	DefaultFetchTimeout           = 10 * time.Second
+	DefaultIdleTimeout            = 120 * time.Second
+	DefaultWriteTimeout           = 10 * time.Second
+	DefaultMsgRate                = 20.0
+	DefaultMsgBurst               = 40
+	DefaultMaxConnsPerAddr        = 2048
+	DefaultConnectRate            = 20.0
+	DefaultConnectBurst           = 100
+	DefaultMaxErrors              = 5
+	DefaultErrorWindow            = 60 * time.Second
+	DefaultSendQueue              = 64
+	DefaultHashSegmentsPerSwarm   = 20000
+	DefaultHashSegmentsTotal      = 1 << 20
+	DefaultMaxAssetLabels         = 100
+	DefaultMaxSiteLabels          = 64
+	DefaultOffloadWindow          = 5 * time.Minute
+)
+
+// Default p2p windows in seconds ahead of the playhead.
+var (
+	DefaultWindow      = [2]float64{6, 30}
+	DefaultSpikeWindow = [2]float64{4, 60}
+)
+
+// ErrInvalidConfig wraps every Validate failure.
+var ErrInvalidConfig = errors.New("p2p: invalid config")
+
+// Config configures a Tracker. The zero value is valid: every zero field
+// takes its documented default.
+type Config struct {
+	// Region is this node's region; it labels the region group when
+	// CrossGroup is set.
+	Region string
+	// Sites maps client addresses to catalog sites (group and policy).
+	// nil means no sites: every client gets DefaultPolicy.
+	Sites Sites
+	// DefaultPolicy applies to clients in no site. "" means PolicyOn.
+	DefaultPolicy Policy
+	// CrossGroup lets peers that are in no site pair across /24 (/48)
+	// prefixes within the node's region (one "region" group). false (the
+	// default) pairs only inside a prefix group. Site peers never pair
+	// outside their site.
+	CrossGroup bool
+	// MaxPeers is the most neighbors a peer is given. 0 means
+	// DefaultMaxPeers.
+	MaxPeers int
+	// Window and SpikeWindow are the p2p windows [lo,hi] in seconds sent
+	// in normal and spike mode. Zero means DefaultWindow / DefaultSpikeWindow.
+	Window, SpikeWindow [2]float64
+	// HTTPMarginS is sent as http_margin_s. 0 means DefaultHTTPMarginS.
+	HTTPMarginS float64
+	// SpikeSwarmSize: a swarm with at least this many peers is in spike
+	// mode. 0 means DefaultSpikeSwarmSize; negative disables.
+	SpikeSwarmSize int
+	// SpikeEgressBytesPerSec: node egress (Served bytes per second over
+	// 10 s) at or above this puts every swarm in spike mode. 0 means
+	// DefaultSpikeEgressBytesPerSec; negative disables.
+	SpikeEgressBytesPerSec int64
+	// SpikeCalm is how long a swarm must stay below 80 % of the size
+	// threshold and the node below 70 % of the egress threshold before
+	// spike mode ends. 0 means DefaultSpikeCalm.
+	SpikeCalm time.Duration
+	// FetchTimeout is how long a named fetcher counts as fetching. 0 means
+	// DefaultFetchTimeout.
+	FetchTimeout time.Duration
+	// IdleTimeout closes sockets silent for this long. 0 means
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one WebSocket write. 0 means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// MsgRate and MsgBurst are the per-connection token bucket (messages
+	// per second, bucket size). 0 means the defaults.
+	MsgRate  float64
+	MsgBurst int
+	// MaxConnsPerAddr bounds concurrent sockets per client address (per
+	// /64 for IPv6); addresses inside a site are exempt. 0 means
+	// DefaultMaxConnsPerAddr; negative means unlimited.
+	MaxConnsPerAddr int
+	// ConnectRate and ConnectBurst are the per-address token bucket for
+	// new sockets. 0 means the defaults; a negative ConnectRate disables.
+	ConnectRate  float64
+	ConnectBurst int
+	// MaxErrors error replies within ErrorWindow close the socket with
+	// 1008. 0 means DefaultMaxErrors / DefaultErrorWindow.
+	MaxErrors   int
+	ErrorWindow time.Duration
+	// SendQueue bounds the messages queued for one socket; a client that
+	// does not read is closed. 0 means DefaultSendQueue.
+	SendQueue int
+	// HashSegmentsPerSwarm and HashSegmentsTotal bound the hash store
+	// (highest seqs kept per swarm; least recently used swarms evicted
+	// beyond the total). 0 means the defaults.
+	HashSegmentsPerSwarm int
+	HashSegmentsTotal    int
+	// MaxAssetLabels and MaxSiteLabels cap metric label values; further
+	// assets or sites are counted as "other". 0 means the defaults.
+	MaxAssetLabels int
+	MaxSiteLabels  int
+	// OffloadWindow is the sliding window of the offload ratio gauge. 0
+	// means DefaultOffloadWindow.
+	OffloadWindow time.Duration
+	// KnownSwarm reports whether this edge serves a swarm; join of an
+	// unknown one gets error unknown_swarm. nil accepts every valid id.
+	KnownSwarm func(swarm string) bool
+	// ClientAddr overrides how the client address is found (tests use it
+	// to simulate many networks on loopback). nil means r.RemoteAddr, or
+	// with TrustProxy the right-most X-Forwarded-For entry.
+	ClientAddr func(r *http.Request) netip.Addr
+	// TrustProxy trusts X-Forwarded-For (set only behind a proxy that
+	// overwrites it).
+	TrustProxy bool
+	// OriginPatterns are extra allowed browser origins for the WebSocket
+	// (host patterns, see coder/websocket). The request host is always
+	// allowed; clients without an Origin header (Go peers) are allowed.
+	OriginPatterns []string
+	// Logger receives logs. nil discards.
+	Logger *slog.Logger
+	// Registerer registers the metrics. nil means not registered.
+	Registerer prometheus.Registerer
+	// Now returns the current time. nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig returns a Config with every default spelled out.
+func DefaultConfig() Config {
+	return Config{
+		DefaultPolicy:          PolicyOn,
+		MaxPeers:               DefaultMaxPeers,
+		Window:                 DefaultWindow,
+		SpikeWindow:            DefaultSpikeWindow,
+		HTTPMarginS:            DefaultHTTPMarginS,
+		SpikeSwarmSize:         DefaultSpikeSwarmSize,
+		SpikeEgressBytesPerSec: DefaultSpikeEgressBytesPerSec,
+		SpikeCalm:              DefaultSpikeCalm,
+		FetchTimeout:           DefaultFetchTimeout,
+		IdleTimeout:            DefaultIdleTimeout,
+		WriteTimeout:           DefaultWriteTimeout,
+		MsgRate:                DefaultMsgRate,
+		MsgBurst:               DefaultMsgBurst,
+		MaxConnsPerAddr:        DefaultMaxConnsPerAddr,
+		ConnectRate:            DefaultConnectRate,
+		ConnectBurst:           DefaultConnectBurst,
+		MaxErrors:              DefaultMaxErrors,
+		ErrorWindow:            DefaultErrorWindow,
+		SendQueue:              DefaultSendQueue,
+		HashSegmentsPerSwarm:   DefaultHashSegmentsPerSwarm,
+		HashSegmentsTotal:      DefaultHashSegmentsTotal,
+		MaxAssetLabels:         DefaultMaxAssetLabels,
+		MaxSiteLabels:          DefaultMaxSiteLabels,
+		OffloadWindow:          DefaultOffloadWindow,
+	}
+}
+
+// withDefaults fills zero fields.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	def := func(v *int, dv int) {
+		if *v == 0 {
+			*v = dv
+		}
+	}
+	defD := func(v *time.Duration, dv time.Duration) {
+		if *v == 0 {
+			*v = dv
+		}
+	}
+	defF := func(v *float64, dv float64) {
+		if *v == 0 {
+			*v = dv
+		}
+	}
+	if c.DefaultPolicy == "" {
+		c.DefaultPolicy = d.DefaultPolicy
+	}
+	def(&c.MaxPeers, d.MaxPeers)
+	if c.Window == ([2]float64{}) {
+		c.Window = d.Window
+	}
+	if c.SpikeWindow == ([2]float64{}) {
+		c.SpikeWindow = d.SpikeWindow
+	}
+	defF(&c.HTTPMarginS, d.HTTPMarginS)
+	def(&c.SpikeSwarmSize, d.SpikeSwarmSize)
+	if c.SpikeEgressBytesPerSec == 0 {
+		c.SpikeEgressBytesPerSec = d.SpikeEgressBytesPerSec
+	}
+	defD(&c.SpikeCalm, d.SpikeCalm)
+	defD(&c.FetchTimeout, d.FetchTimeout)
+	defD(&c.IdleTimeout, d.IdleTimeout)
+	defD(&c.WriteTimeout, d.WriteTimeout)
+	defF(&c.MsgRate, d.MsgRate)
+	def(&c.MsgBurst, d.MsgBurst)
+	def(&c.MaxConnsPerAddr, d.MaxConnsPerAddr)
+	defF(&c.ConnectRate, d.ConnectRate)
+	def(&c.ConnectBurst, d.ConnectBurst)
+	def(&c.MaxErrors, d.MaxErrors)
+	defD(&c.ErrorWindow, d.ErrorWindow)
+	def(&c.SendQueue, d.SendQueue)
+	def(&c.HashSegmentsPerSwarm, d.HashSegmentsPerSwarm)
+	def(&c.HashSegmentsTotal, d.HashSegmentsTotal)
+	def(&c.MaxAssetLabels, d.MaxAssetLabels)
+	def(&c.MaxSiteLabels, d.MaxSiteLabels)
+	defD(&c.OffloadWindow, d.OffloadWindow)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Validate reports the first invalid field, wrapped in ErrInvalidConfig.
+// Zero fields are valid (they take defaults).
+func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.DefaultPolicy != "" && !c.DefaultPolicy.Valid():
+		return bad("DefaultPolicy %q", c.DefaultPolicy)
+	case c.MaxPeers < 0 || c.MaxPeers > 64:
+		return bad("MaxPeers %d not in 0..64", c.MaxPeers)
+	case !validWindow(c.Window) || !validWindow(c.SpikeWindow):
+		return bad("windows must be [lo,hi] with 0 <= lo <= hi")
+	case c.HTTPMarginS < 0:
+		return bad("HTTPMarginS %v < 0", c.HTTPMarginS)
+	case c.SpikeCalm < 0 || c.FetchTimeout < 0 || c.IdleTimeout < 0 || c.WriteTimeout < 0 ||
+		c.ErrorWindow < 0 || c.OffloadWindow < 0:
+		return bad("negative duration")
+	case c.MsgRate < 0 || c.MsgBurst < 0 || c.ConnectBurst < 0 || c.MaxErrors < 0 || c.SendQueue < 0:
+		return bad("negative rate limit")
+	case c.HashSegmentsPerSwarm < 0 || c.HashSegmentsTotal < 0 || c.MaxAssetLabels < 0 || c.MaxSiteLabels < 0:
+		return bad("negative bound")
+	}
+	return nil
+}
+
+func validWindow(w [2]float64) bool { return w[0] >= 0 && w[0] <= w[1] }

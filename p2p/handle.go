@@ -1,0 +1,240 @@
+package p2p
+
+import (
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Score changes from reports about an uploading peer.
+const (
+	scoreOK      = 1
+	scoreTimeout = -3
+	scoreBad     = -10
+	scoreMax     = 1000
+	scoreMin     = -1000
+	// maxDropsPerReporter bounds the peers one socket can get dropped by
+	// reporting bad segments (a liar cannot empty a group).
+	maxDropsPerReporter = 2
+)
+
+// handle dispatches one decoded message; stop ends the read loop.
+func (t *Tracker) handle(p *peer, m Message, now time.Time) (stop bool) {
+	if j, ok := m.(*JoinMsg); ok {
+		return t.join(p, j, now)
+	}
+	if !p.joined {
+		return t.protoError(p, CodeOutOfOrder, "join must be the first message", now)
+	}
+	switch m := m.(type) {
+	case *HaveMsg:
+		t.have(p, m.Ranges)
+	case *LostMsg:
+		t.lost(p, m.Ranges)
+	case *WantMsg:
+		t.want(p, m.Seq, now)
+	case *SignalMsg:
+		t.signal(p, m)
+	case *ReportMsg:
+		t.report(p, m)
+	case *ByeMsg:
+		p.closeWith(nil, websocket.StatusNormalClosure, "bye")
+		return true
+	}
+	return false
+}
+
+func (t *Tracker) join(p *peer, m *JoinMsg, now time.Time) (stop bool) {
+	if p.joined {
+		return t.protoError(p, CodeOutOfOrder, "already joined a swarm", now)
+	}
+	if t.cfg.KnownSwarm != nil && !t.cfg.KnownSwarm(m.Swarm) {
+		t.m.connFailures.WithLabelValues(failUnknownSwrm).Inc()
+		p.closeWith(&ErrorMsg{Code: CodeUnknownSwarm, Msg: "this edge does not serve " + m.Swarm},
+			websocket.StatusPolicyViolation, "unknown swarm")
+		return true
+	}
+	p.joined = true
+	p.upload = m.Upload
+	sw := t.acquireSwarm(m.Swarm)
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	p.sw = sw
+	if len(sw.peers) == 0 && t.nodeSpike.Load() {
+		sw.spike = true
+	}
+	p.sendMsg(&WelcomeMsg{V: ProtocolVersion, Peer: p.ids, Group: p.loc.group,
+		Policy: p.loc.policy, Config: t.clientConfig(sw.spike)})
+	sw.addLocked(p, t.cfg.MaxPeers)
+	return false
+}
+
+// acquireSwarm returns the swarm id, creating it, and counts a reference.
+func (t *Tracker) acquireSwarm(id string) *swarm {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sw := t.swarms[id]
+	if sw == nil {
+		sw = newSwarm(id)
+		t.swarms[id] = sw
+	}
+	sw.refs++
+	return sw
+}
+
+// leave takes a joined peer out of its swarm (once, from its reader).
+func (t *Tracker) leave(p *peer) {
+	sw := p.sw
+	if sw == nil {
+		return
+	}
+	sw.mu.Lock()
+	sw.removeLocked(p, t.cfg.MaxPeers)
+	sw.mu.Unlock()
+	t.mu.Lock()
+	if sw.refs--; sw.refs == 0 {
+		delete(t.swarms, sw.id)
+	}
+	t.mu.Unlock()
+}
+
+func (t *Tracker) have(p *peer, rs []Range) {
+	sw := p.sw
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if p.gone {
+		return
+	}
+	for _, r := range rs {
+		p.ranges.add(r)
+	}
+	p.ranges.trim(maxPeerRanges)
+	if p.grp != nil && len(rs) > 0 {
+		p.grp.noteHave(p)
+	}
+}
+
+func (t *Tracker) lost(p *peer, rs []Range) {
+	sw := p.sw
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if p.gone {
+		return
+	}
+	for _, r := range rs {
+		p.ranges.remove(r)
+	}
+	if p.grp != nil && len(rs) > 0 {
+		p.grp.noteLost(p)
+	}
+}
+
+func (t *Tracker) want(p *peer, seq uint64, now time.Time) {
+	reply := &PeersMsg{Seq: seq, Peers: []string{}}
+	if e, ok := t.hashes.get(p.sw.id, seq); ok {
+		reply.SHA256, reply.Size = hexSum(e.sum), e.size
+	}
+	sw := p.sw
+	sw.mu.Lock()
+	if p.grp != nil && !p.gone {
+		fetch, list := p.grp.answerWant(p, seq, now, t.cfg.FetchTimeout)
+		reply.Fetch = fetch
+		for _, c := range list {
+			reply.Peers = append(reply.Peers, c.ids)
+		}
+	}
+	sw.mu.Unlock()
+	p.sendMsg(reply)
+}
+
+func (t *Tracker) signal(p *peer, m *SignalMsg) {
+	to, _ := parsePeerID(m.To)
+	sw := p.sw
+	sw.mu.Lock()
+	x := sw.peers[to]
+	ok := x != nil && !x.gone && x != p && p.grp != nil && x.grp == p.grp && !p.gone
+	if ok {
+		x.sendMsg(&SignalMsg{From: p.ids, Data: m.Data})
+	}
+	sw.mu.Unlock()
+	if !ok {
+		p.sendMsg(&ErrorMsg{Code: CodeUnknownPeer, Msg: "no such peer in your swarm and group"})
+	}
+}
+
+func (t *Tracker) report(p *peer, m *ReportMsg) {
+	t.acct.played(p.sw.id, p.loc.site, m.Source, m.Bytes)
+	if m.Source != SourcePeer {
+		return
+	}
+	if !m.OK {
+		t.m.peerFailures.WithLabelValues(m.Reason).Inc()
+		if m.Reason == ReasonHash || m.Reason == ReasonSize {
+			t.m.hashFailures.Inc()
+		}
+	}
+	id, _ := parsePeerID(m.Peer)
+	_, hashKnown := t.hashes.get(p.sw.id, m.Seq)
+	sw := p.sw
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	x := sw.peers[id]
+	if x == nil || x == p || x.gone || p.gone {
+		return
+	}
+	switch {
+	case m.OK:
+		x.addScore(scoreOK)
+	case m.Reason == ReasonTimeout || m.Reason == ReasonClosed:
+		x.addScore(scoreTimeout)
+	case t.verifiedBadReport(p, x, hashKnown):
+		p.drops++
+		t.dropLocked(sw, x)
+	default:
+		x.addScore(scoreBad)
+	}
+}
+
+// verifiedBadReport accepts a bad-bytes report when the reporter could
+// have got bytes from x through the tracker: same group, x is its neighbor
+// or the tracker pointed it at x, and the edge published the hash the
+// reporter checked against.
+func (t *Tracker) verifiedBadReport(p, x *peer, hashKnown bool) bool {
+	return hashKnown && p.grp != nil && p.grp == x.grp && p.drops < maxDropsPerReporter &&
+		(p.isNeighbor(x) || x.askedBy(p.id))
+}
+
+// dropLocked removes bad peer x: its neighbors and the peers pointed at it
+// get drop, x gets error dropped and its socket is closed. Caller holds
+// sw.mu.
+func (t *Tracker) dropLocked(sw *swarm, x *peer) {
+	targets := append([]*peer(nil), x.nbrs...)
+	for _, a := range x.askers {
+		if q := sw.peers[a]; q != nil && a != 0 && !x.isNeighbor(q) {
+			targets = append(targets, q)
+		}
+	}
+	// The reason goes out before the neighbor lists that no longer name
+	// x, so clients learn that x is bad, not merely gone.
+	b := MustEncode(&DropMsg{Peer: x.ids, Reason: DropBadSegment})
+	for _, q := range targets {
+		if !q.gone {
+			q.send(b)
+		}
+	}
+	sw.removeLocked(x, t.cfg.MaxPeers)
+	t.m.connFailures.WithLabelValues(failDropped).Inc()
+	t.log.Info("p2p: dropped peer for a bad segment", "swarm", sw.id, "peer", x.ids, "addr", x.loc.addr)
+	x.closeWith(&ErrorMsg{Code: CodeDropped, Msg: "a segment you sent failed verification"},
+		websocket.StatusPolicyViolation, "bad segment")
+}
+
+func (p *peer) addScore(d int32) {
+	p.score += d
+	switch {
+	case p.score > scoreMax:
+		p.score = scoreMax
+	case p.score < scoreMin:
+		p.score = scoreMin
+	}
+}

@@ -1,0 +1,305 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// addrHeader lets a test client claim a client address (Config.ClientAddr
+// hook): loopback is one address, locality needs many.
+const addrHeader = "X-Test-Client-Addr"
+
+const testSwarm = "vod/demo/v720"
+
+// waitTimeout bounds every wait for a message in tests.
+const waitTimeout = 10 * time.Second
+
+type testEnv struct {
+	t   *testing.T
+	tr  *Tracker
+	srv *httptest.Server
+	reg *prometheus.Registry
+	url string
+}
+
+func testAddr(r *http.Request) netip.Addr {
+	if a, err := netip.ParseAddr(r.Header.Get(addrHeader)); err == nil {
+		return a
+	}
+	return remoteAddr(r.RemoteAddr)
+}
+
+// newEnv starts a tracker (not Started: tests drive tick themselves)
+// behind an httptest server on 127.0.0.1.
+func newEnv(t *testing.T, cfg Config) *testEnv {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	cfg.Registerer = reg
+	if cfg.ClientAddr == nil {
+		cfg.ClientAddr = testAddr
+	}
+	tr, err := NewTracker(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/p2p/ws", tr)
+	mux.HandleFunc("/v/{asset}/{rendition}/hashes.json", func(w http.ResponseWriter, r *http.Request) {
+		swarm, _ := ParseSwarm(r.URL.Path)
+		tr.ServeHashList(w, r, swarm)
+	})
+	srv := httptest.NewServer(mux)
+	e := &testEnv{t: t, tr: tr, srv: srv, reg: reg, url: "ws" + strings.TrimPrefix(srv.URL, "http") + "/p2p/ws"}
+	t.Cleanup(func() {
+		if err := tr.Close(); err != nil {
+			t.Error(err)
+		}
+		srv.Close()
+	})
+	return e
+}
+
+type client struct {
+	t       *testing.T
+	conn    *websocket.Conn
+	mu      sync.Mutex
+	pending []Message
+	id      string
+	welcome *WelcomeMsg
+}
+
+// dial opens a tracker socket that claims address addr ("" = loopback).
+func (e *testEnv) dial(addr string) *client {
+	e.t.Helper()
+	c, err := e.tryDial(addr)
+	if err != nil {
+		e.t.Fatalf("dial: %v", err)
+	}
+	return c
+}
+
+func (e *testEnv) tryDial(addr string) (*client, error) {
+	h := http.Header{}
+	if addr != "" {
+		h.Set(addrHeader, addr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, e.url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}, HTTPHeader: h})
+	if err != nil {
+		return nil, err
+	}
+	c := &client{t: e.t, conn: conn}
+	e.t.Cleanup(func() { _ = conn.CloseNow() })
+	return c, nil
+}
+
+// join dials and joins swarm, returning after the welcome.
+func (e *testEnv) join(addr, swarm string, upload bool) *client {
+	e.t.Helper()
+	c := e.dial(addr)
+	c.send(&JoinMsg{Swarm: swarm, Upload: upload})
+	c.welcome = c.expect(TypeWelcome).(*WelcomeMsg)
+	c.id = c.welcome.Peer
+	return c
+}
+
+func (c *client) send(m Message) {
+	c.t.Helper()
+	c.sendRaw(string(MustEncode(m)))
+}
+
+func (c *client) sendRaw(s string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := c.conn.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// next reads the next message (pending first).
+func (c *client) next(ctx context.Context) (Message, error) {
+	c.mu.Lock()
+	if len(c.pending) > 0 {
+		m := c.pending[0]
+		c.pending = c.pending[1:]
+		c.mu.Unlock()
+		return m, nil
+	}
+	c.mu.Unlock()
+	for {
+		_, b, err := c.conn.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m, err := DecodeTrackerMessage(b)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			return m, nil
+		}
+	}
+}
+
+// expect reads until a message of type typ, keeping others pending.
+func (c *client) expect(typ string) Message {
+	c.t.Helper()
+	m, err := c.waitFor(typ, func(Message) bool { return true })
+	if err != nil {
+		c.t.Fatalf("waiting for %s: %v", typ, err)
+	}
+	return m
+}
+
+func (c *client) waitFor(typ string, match func(Message) bool) (Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	var skipped []Message
+	defer func() {
+		c.mu.Lock()
+		c.pending = append(skipped, c.pending...)
+		c.mu.Unlock()
+	}()
+	for {
+		m, err := c.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if m.Type() == typ && match(m) {
+			return m, nil
+		}
+		skipped = append(skipped, m)
+	}
+}
+
+// lastNeighbors drains neighbors messages until one satisfying ok arrives.
+func (c *client) neighborsUntil(ok func([]string) bool) []string {
+	c.t.Helper()
+	m, err := c.waitFor(TypeNeighbors, func(m Message) bool { return ok(m.(*NeighborsMsg).Peers) })
+	if err != nil {
+		c.t.Fatalf("waiting for neighbors: %v", err)
+	}
+	return m.(*NeighborsMsg).Peers
+}
+
+// closed waits for the socket to be closed by the tracker and returns the
+// close status.
+func (c *client) closed() websocket.StatusCode {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for {
+		_, _, err := c.conn.Read(ctx)
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				c.t.Fatal("socket not closed in time")
+			}
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+// want sends want and returns the peers answer.
+func (c *client) want(seq uint64) *PeersMsg {
+	c.t.Helper()
+	c.send(&WantMsg{Seq: seq})
+	m, err := c.waitFor(TypePeers, func(m Message) bool { return m.(*PeersMsg).Seq == seq })
+	if err != nil {
+		c.t.Fatalf("waiting for peers %d: %v", seq, err)
+	}
+	return m.(*PeersMsg)
+}
+
+// syncSeq is a segment number tests never use otherwise.
+const syncSeq = 1 << 40
+
+// sync returns once the tracker handled everything c sent before (the
+// socket is processed in order).
+func (c *client) sync() {
+	c.t.Helper()
+	c.want(syncSeq)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sites is a test Sites: prefix → name, policy.
+type sites []struct {
+	prefix netip.Prefix
+	name   string
+	policy Policy
+}
+
+func (s sites) Site(a netip.Addr) (string, Policy, bool) {
+	for _, x := range s {
+		if x.prefix.Contains(a) {
+			return x.name, x.policy, true
+		}
+	}
+	return "", "", false
+}
+
+func site(prefix, name string, pol Policy) struct {
+	prefix netip.Prefix
+	name   string
+	policy Policy
+} {
+	return struct {
+		prefix netip.Prefix
+		name   string
+		policy Policy
+	}{netip.MustParsePrefix(prefix), name, pol}
+}
+
+// metricValue returns the value of one series of the env's registry.
+func (e *testEnv) metricValue(name string, labels map[string]string) float64 {
+	e.t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for k, v := range labels {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == k && lp.GetValue() == v {
+						found = true
+					}
+				}
+				if !found {
+					continue next
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
+}

@@ -1,0 +1,87 @@
+package peer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/classmesh/classmesh/p2p"
+)
+
+// ChannelLabel is the label of the one data channel between two peers.
+const ChannelLabel = "classmesh"
+
+// Data-channel flow control: the sender stops queueing above highWater
+// and resumes when pion reports the buffer below lowWater.
+const (
+	highWater = 512 << 10
+	lowWater  = 128 << 10
+)
+
+// errBadChannelMessage wraps every data-channel control decode error.
+var errBadChannelMessage = errors.New("peer: bad channel message")
+
+// chanMsg is one decoded peer-plane control message in a flat form.
+type chanMsg struct {
+	t    string   // p2p.TypeHave, TypeGet, TypeData, TypeNone, TypeCancel
+	have rangeSet // have: normalised
+	id   uint64
+	seq  uint64
+	size int64
+}
+
+// decodeChannel decodes one text frame from a neighbor (untrusted) with
+// the strict peer-plane decoder of package p2p and normalises the ranges
+// of have (sorted, merged, bounded).
+func decodeChannel(b []byte) (chanMsg, error) {
+	m, err := p2p.DecodePeerMessage(b)
+	if err != nil {
+		return chanMsg{}, fmt.Errorf("%w: %w", errBadChannelMessage, err)
+	}
+	switch v := m.(type) {
+	case *p2p.HaveMsg:
+		return chanMsg{t: p2p.TypeHave, have: newRangeSet(v.Ranges)}, nil
+	case *p2p.GetMsg:
+		return chanMsg{t: p2p.TypeGet, id: v.ID, seq: v.Seq}, nil
+	case *p2p.DataMsg:
+		return chanMsg{t: p2p.TypeData, id: v.ID, seq: v.Seq, size: v.Size}, nil
+	case *p2p.NoneMsg:
+		return chanMsg{t: p2p.TypeNone, id: v.ID}, nil
+	case *p2p.CancelMsg:
+		return chanMsg{t: p2p.TypeCancel, id: v.ID}, nil
+	}
+	return chanMsg{}, fmt.Errorf("%w: type %T", errBadChannelMessage, m)
+}
+
+// signalData is the opaque data of a tracker signal message as browsers
+// and this package write it: {"sdp":{type,sdp}} or {"candidate":{...}}.
+type signalData struct {
+	SDP       *webrtc.SessionDescription `json:"sdp,omitempty"`
+	Candidate *webrtc.ICECandidateInit   `json:"candidate,omitempty"`
+}
+
+// decodeSignal parses signal data relayed by the tracker from another
+// peer. Anything else than one SDP or one candidate is an error.
+func decodeSignal(raw json.RawMessage) (signalData, error) {
+	var d signalData
+	if len(raw) > p2p.MaxMessageBytes {
+		return d, fmt.Errorf("peer: signal data of %d bytes", len(raw))
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return d, fmt.Errorf("peer: signal data: %w", err)
+	}
+	if d.SDP != nil && d.SDP.Type != webrtc.SDPTypeOffer && d.SDP.Type != webrtc.SDPTypeAnswer {
+		return d, fmt.Errorf("peer: signal sdp type %q", d.SDP.Type)
+	}
+	return d, nil
+}
+
+func encodeSignal(d signalData) json.RawMessage {
+	b, err := json.Marshal(d)
+	if err != nil { // SessionDescription and ICECandidateInit always marshal
+		panic(err)
+	}
+	return b
+}
