@@ -42,6 +42,7 @@ type Cluster struct {
 	// gossipInterval is memberlist's gossip period for the chosen profile.
 	gossipInterval time.Duration
 	known          map[string]*knownMember // every member seen, incl. dead and left
+	leaving        leaveNotices            // members that sent a leave notice
 	subs           map[int]EventHandler
 	nextSub        int
 	started        bool
@@ -330,6 +331,7 @@ func (c *Cluster) Leave(timeout time.Duration) error {
 		if err := ml.UpdateNode(timeout / 2); err != nil {
 			c.log.Debug("cluster: announce leaving", "err", err)
 		}
+		c.sendLeaveNotices(ml, timeout/4)
 		// Give the leaving flag a few gossip rounds to reach every member
 		// before the leave message does: receivers tell a graceful leave
 		// from a failure by it (memberlist does not expose "left").

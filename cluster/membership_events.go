@@ -7,8 +7,9 @@ import (
 	"github.com/hashicorp/memberlist"
 )
 
-// delegate serves this node's metadata to memberlist. Key changes travel
-// over the QUIC keys protocol, so no user messages or state are gossiped.
+// delegate serves this node's metadata to memberlist and receives leave
+// notices (membership_leave.go). Key changes travel over the QUIC keys
+// protocol, so no other user messages or state are gossiped.
 type delegate struct{ c *Cluster }
 
 var _ memberlist.Delegate = (*delegate)(nil)
@@ -24,7 +25,16 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-func (d *delegate) NotifyMsg([]byte)                    {}
+// NotifyMsg receives user messages: only leave notices are expected.
+func (d *delegate) NotifyMsg(b []byte) {
+	id, err := decodeLeaveNotice(b)
+	if err != nil {
+		d.c.log.Warn("cluster: ignoring a gossip user message", "err", err, "bytes", len(b))
+		return
+	}
+	d.c.leaving.add(id, time.Now())
+}
+
 func (d *delegate) GetBroadcasts(int, int) [][]byte     { return nil }
 func (d *delegate) LocalState(bool) []byte              { return nil }
 func (d *delegate) MergeRemoteState(buf []byte, _ bool) {}
@@ -39,10 +49,12 @@ func (e *eventDelegate) NotifyJoin(n *memberlist.Node)   { e.c.record(EventJoin,
 func (e *eventDelegate) NotifyUpdate(n *memberlist.Node) { e.c.record(EventUpdate, n) }
 
 // NotifyLeave cannot use n.State (memberlist keeps the state outside the
-// Node it passes), so a graceful leave is recognised by the leaving flag
-// the node gossiped in its metadata just before it left.
+// Node it passes), so a graceful leave is recognised by the leave notice
+// the node sent directly, or by the leaving flag it gossiped in its
+// metadata, just before it left.
 func (e *eventDelegate) NotifyLeave(n *memberlist.Node) {
-	if meta, err := decodeMeta(n.Meta); err == nil && meta.Leaving {
+	noticed := e.c.leaving.take(n.Name, time.Now())
+	if meta, err := decodeMeta(n.Meta); noticed || err == nil && meta.Leaving {
 		e.c.record(EventLeave, n)
 		return
 	}

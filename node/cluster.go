@@ -88,9 +88,10 @@ func (n *Node) handleClusterEvent(e cluster.Event) {
 
 // segmentFill returns the fill function for a cold segment. When it runs
 // it asks the segment's owner in the cluster, or reads the origin when this
-// node is the owner. A peer that fails before sending a byte makes this
-// node fill from the origin itself; one that fails later fails the fill
-// (the cache keeps nothing, the learner's response is cut off).
+// node is the owner. When the owner fails, this node packages the segment
+// from the origin itself; if the owner had already sent part of the body,
+// only the rest is written (packaging is deterministic, so the bytes are the
+// same), and the learner's response goes on without a break.
 func (n *Node) segmentFill(a *vod.Asset, rend *vod.Rendition, num int, object string) cache.FillFunc {
 	return func(ctx context.Context, w io.Writer) error {
 		ring := n.ring.Ring()
@@ -110,15 +111,38 @@ func (n *Node) segmentFill(a *vod.Asset, rend *vod.Rendition, num int, object st
 			if err == nil {
 				return nil
 			}
-			if res.Bytes > 0 {
-				return fmt.Errorf("node: owner %s failed after %d bytes: %w", owner.ID, res.Bytes, err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("node: owner %s: %w", owner.ID, err)
 			}
 			n.logger.Warn("node: owner did not serve the segment; filling from the origin",
-				"owner", owner.ID, "key", req.Key(), "err", err)
+				"owner", owner.ID, "key", req.Key(), "after_bytes", res.Bytes, "err", err)
 			cache.SetFillSource(ctx, "origin")
+			if res.Bytes > 0 {
+				w = &skipWriter{w: w, skip: res.Bytes}
+			}
 		}
 		return n.library.WriteSegment(ctx, a, rend, num, w)
 	}
+}
+
+// skipWriter drops the first skip bytes written to it and passes the rest
+// on: it resumes a body that another writer had started.
+type skipWriter struct {
+	w    io.Writer
+	skip int64
+}
+
+func (s *skipWriter) Write(p []byte) (int, error) {
+	if s.skip >= int64(len(p)) {
+		s.skip -= int64(len(p))
+		return len(p), nil
+	}
+	rest := p[s.skip:]
+	s.skip = 0
+	if _, err := s.w.Write(rest); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // ServeFill answers another node's fill request as the segment's owner: it

@@ -72,7 +72,7 @@ func startProc(t *testing.T, bin, name, secret string, extra ...string) *proc {
 	gossip := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	args := append([]string{"serve", "--node-id", name, "--http", "127.0.0.1:0", "--gossip", gossip,
 		"--quic", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data", t.TempDir(), "--cluster-secret", secret,
-		"--gossip-profile", "local", "--rescan", "-1s", "--peer-timeout", "1s", "--segment-target", "2s",
+		"--rtmp", "127.0.0.1:0", "--gossip-profile", "local", "--rescan", "-1s", "--peer-timeout", "1s", "--segment-target", "2s",
 		"--log-level", "info"}, extra...)
 	p := &proc{name: name, gossip: gossip, cmd: exec.Command(bin, args...), exited: make(chan error, 1)}
 	stdout, _ := p.cmd.StdoutPipe()

@@ -65,8 +65,8 @@ func (n *linNode) start(t *testing.T, extra ...string) {
 	t.Helper()
 	args := append([]string{"serve", "--node-id", n.name, "--http", n.http, "--gossip", n.gossip,
 		"--quic", n.quic, "--data", n.data, "--cluster-secret", n.secret,
-		"--gossip-profile", "local", "--rescan", "-1s", "--peer-timeout", "1s", "--segment-target", "2s",
-		"--log-level", "info"}, n.extra...)
+		"--rtmp", "127.0.0.1:0", "--gossip-profile", "local", "--rescan", "-1s", "--peer-timeout", "1s",
+		"--segment-target", "2s", "--log-level", "info"}, n.extra...)
 	args = append(args, extra...)
 	cmd := exec.Command(n.bin, args...)
 	stdout, _ := cmd.StdoutPipe()
