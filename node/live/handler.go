@@ -111,12 +111,35 @@ func (m *Manager) serveMaster(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, r, typePlaylist, cachePlaylist, body)
 }
 
-// writeBody writes a complete response body.
+// writeBody writes a complete response body. Plain GETs and HEADs, which
+// is what players send, go out in one write: when a part appears, every
+// held viewer is answered at once, and http.ServeContent's 32 KiB copies
+// would multiply the syscalls of that burst. Range and conditional
+// requests go through http.ServeContent.
 func writeBody(w http.ResponseWriter, r *http.Request, ctype, cache string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", cache)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	if conditional(r.Header) {
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		return
+	}
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// conditional reports whether a request has a Range or a precondition.
+func conditional(h http.Header) bool {
+	for _, k := range [...]string{"Range", "If-Range", "If-Match", "If-None-Match", "If-Unmodified-Since", "If-Modified-Since"} {
+		if h.Get(k) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Manager) serveFile(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,17 @@ func TestFilesAndEnded(t *testing.T) {
 	h.ServeHTTP(head, httptest.NewRequest(http.MethodHead, "/live/class1/audio/part-0.1.m4s", nil))
 	if head.Code != 200 || head.Header().Get("Content-Length") == "" || head.Body.Len() != 0 {
 		t.Errorf("HEAD part: %d %v", head.Code, head.Header())
+	}
+	whole := seg.Body.Bytes()
+	if cl := seg.Header().Get("Content-Length"); cl != strconv.Itoa(len(whole)) {
+		t.Errorf("seg-0 Content-Length %q for %d bytes", cl, len(whole))
+	}
+	ranged := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/live/class1/video/seg-0.m4s", nil)
+	req.Header.Set("Range", "bytes=4-7")
+	h.ServeHTTP(ranged, req)
+	if ranged.Code != http.StatusPartialContent || !bytes.Equal(ranged.Body.Bytes(), whole[4:8]) {
+		t.Errorf("Range bytes=4-7: %d %q", ranged.Code, ranged.Body.Bytes())
 	}
 	for _, path := range []string{"/live/nope/master.m3u8", "/live/class1/subtitles/media.m3u8", "/live/class1/video/init-zz.mp4"} {
 		if c := get(t, h, path).Code; c != 404 {
