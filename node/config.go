@@ -115,7 +115,7 @@ type Config struct {
 	// the catalog carry their own policy.
 	P2P string
 	// P2PMaxPeers is how many peers a viewer is connected to. Zero means
-	// the tracker's default (5).
+	// the tracker's default (3).
 	P2PMaxPeers int
 	// P2PSpikePeers puts a swarm of at least this many viewers in spike
 	// mode (wider peer windows). Zero means the tracker's default;

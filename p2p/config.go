@@ -13,7 +13,7 @@ import (
 
 // Defaults applied to zero Config fields.
 const (
-	DefaultMaxPeers               = 5
+	DefaultMaxPeers               = 3
 	DefaultHTTPMarginS            = 4.0
 	DefaultSpikeSwarmSize         = 100
 	DefaultSpikeEgressBytesPerSec = 500 << 20
@@ -62,7 +62,8 @@ type Config struct {
 	// outside their site.
 	CrossGroup bool
 	// MaxPeers is the most neighbors a peer is given. 0 means
-	// DefaultMaxPeers.
+	// DefaultMaxPeers (3: more neighbors cost every viewer a WebRTC
+	// connection each and measured lower offload, docs/BENCHMARKS.md B9).
 	MaxPeers int
 	// Window and SpikeWindow are the p2p windows [lo,hi] in seconds sent
 	// in normal and spike mode. Zero means DefaultWindow / DefaultSpikeWindow.

@@ -29,7 +29,7 @@ func serveFlags(fs *flag.FlagSet, cfg *node.Config, logLevel, logFormat, configF
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (cache, index); empty = a temporary directory")
 	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listen address for learners and the API")
 	fs.StringVar(&cfg.P2P, "p2p", cfg.P2P, "peer assistance for viewers in no catalog site: on, download-only or off (no tracker)")
-	fs.IntVar(&cfg.P2PMaxPeers, "p2p-max-peers", cfg.P2PMaxPeers, "peers each viewer is connected to (0 = 5)")
+	fs.IntVar(&cfg.P2PMaxPeers, "p2p-max-peers", cfg.P2PMaxPeers, "peers each viewer is connected to (0 = 3)")
 	fs.IntVar(&cfg.P2PSpikePeers, "p2p-spike-peers", cfg.P2PSpikePeers, "swarm size that starts spike mode, wider peer windows (0 = default, negative = never)")
 	fs.Int64Var(&cfg.P2PSpikeEgress, "p2p-spike-egress", cfg.P2PSpikeEgress, "segment egress in bytes/s that starts spike mode on every swarm (0 = default, negative = never)")
 	fs.BoolVar(&cfg.P2PCrossGroup, "p2p-cross-group", cfg.P2PCrossGroup, "pair viewers outside any site across network prefixes within the region")

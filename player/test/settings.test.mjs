@@ -35,13 +35,13 @@ test('metered connections only download', () => {
 });
 
 test('effectiveConfig merges tracker config and player overrides', () => {
-  assert.deepEqual(effectiveConfig(undefined), { maxPeers: 5, windowLo: 6, windowHi: 30, httpMargin: 4, spike: false });
-  assert.deepEqual(effectiveConfig({ max_peers: 3, p2p_window_s: [4, 60], http_margin_s: 2, spike: true }),
-    { maxPeers: 3, windowLo: 4, windowHi: 60, httpMargin: 2, spike: true });
+  assert.deepEqual(effectiveConfig(undefined), { maxPeers: 3, windowLo: 6, windowHi: 30, httpMargin: 4, spike: false });
+  assert.deepEqual(effectiveConfig({ max_peers: 4, p2p_window_s: [4, 60], http_margin_s: 2, spike: true }),
+    { maxPeers: 4, windowLo: 4, windowHi: 60, httpMargin: 2, spike: true });
   assert.deepEqual(effectiveConfig({ max_peers: 3 }, { httpMarginS: 8, windowS: [10, 20], maxPeers: 1 }),
     { maxPeers: 1, windowLo: 10, windowHi: 20, httpMargin: 8, spike: false });
   // Garbage from the wire falls back to defaults.
   assert.deepEqual(effectiveConfig({ max_peers: 'x', p2p_window_s: [-1, 1e9], http_margin_s: null }),
-    { maxPeers: 5, windowLo: 6, windowHi: 30, httpMargin: 4, spike: false });
-  assert.deepEqual(effectiveConfig({ p2p_window_s: [30, 6] }), { maxPeers: 5, windowLo: 30, windowHi: 30, httpMargin: 4, spike: false });
+    { maxPeers: 3, windowLo: 6, windowHi: 30, httpMargin: 4, spike: false });
+  assert.deepEqual(effectiveConfig({ p2p_window_s: [30, 6] }), { maxPeers: 3, windowLo: 30, windowHi: 30, httpMargin: 4, spike: false });
 });

@@ -14,7 +14,7 @@ export const MEMORY_LARGE = 200 * MB;
 
 // DEFAULT_TRACKER_CONFIG is what a client uses before the tracker's welcome.
 export const DEFAULT_TRACKER_CONFIG = Object.freeze({
-  max_peers: 5,
+  max_peers: 3,
   p2p_window_s: [6, 30],
   http_margin_s: 4,
   spike: false,
