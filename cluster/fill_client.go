@@ -21,8 +21,9 @@ type FillResult struct {
 	// Size is the announced body size (-1 unknown).
 	Size int64
 	// Bytes counts body bytes written to the caller's writer. When it is
-	// not 0 after an error, the writer holds a partial body and a fallback
-	// must start over.
+	// not 0 after an error, the writer holds the first Bytes bytes of the
+	// body: a fallback must write only the rest (the node resumes with
+	// deterministic packaging) or start over on a fresh writer.
 	Bytes int64
 	// SHA256 is the digest announced by the owner, nil when none.
 	SHA256 []byte
