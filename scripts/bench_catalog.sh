@@ -81,6 +81,15 @@ start_cm() {
 raft() { curl -fsm 2 "$(cm_url "$1")/api/v1/raft/status"; }
 voters_are() { [ "$(raft "$1" | jq '.voters | length')" -eq "$2" ] && [ -n "$(raft "$1" | jq -r '.leader_id // empty')" ]; }
 cm_leader() { raft "$1" | jq -r '.leader_id' | sed 's/^n//'; }
+# caught_up I: member I has applied what the leader had committed, the way
+# a restarted etcd member only passes `endpoint health` (a linearizable
+# read) once it has caught up. Without it a trial could kill the leader
+# while the restarted member is still restoring its snapshot.
+caught_up() {
+  local l c a; l=$(cm_leader "$1"); [ -n "$l" ] && [ "$l" != null ] || return 1
+  c=$(raft "$l" | jq '.commit_index'); a=$(raft "$1" | jq '.applied_index')
+  [ -n "$c" ] && [ -n "$a" ] && [ "$a" -ge "$c" ]
+}
 
 echo "bench_catalog: starting 3 classmesh voters and 3 etcd members"
 start_cm 1
@@ -179,6 +188,7 @@ for t in $(seq 1 "$TRIALS"); do
   gone "${pid[n$lead]}" || die "n$lead did not exit"
   start_cm "$lead"
   wait_for "n$lead back" 300 voters_are "$lead" 3
+  wait_for "n$lead caught up" 300 caught_up "$lead"
 done
 for t in $(seq 1 "$TRIALS"); do
   wait_for "etcd health" 300 etcd_healthy
