@@ -74,9 +74,9 @@ func (l *leaveNotices) take(id string, now time.Time) bool {
 // sendLeaveNotices tells every other live member that this node is leaving,
 // in parallel, waiting at most timeout. Members that cannot be reached learn
 // of the leave from the metadata flag or see a failure. A send still
-// running after timeout is left to finish on its own: it is bounded by
-// memberlist's TCP timeout and fails at once after the shutdown, and
-// waiting for it in Close would hold a SIGTERM exit on an unreachable peer.
+// running after timeout is left to finish on its own (memberlist's TCP
+// timeout bounds it): waiting for it in Close would hold a SIGTERM exit on
+// an unreachable peer.
 func (c *Cluster) sendLeaveNotices(ml *memberlist.Memberlist, timeout time.Duration) {
 	msg := encodeLeaveNotice(c.id)
 	done := make(chan struct{})
