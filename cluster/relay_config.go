@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Relay defaults.
@@ -113,21 +115,11 @@ func (c RelayConfig) Validate() error {
 
 func (c RelayConfig) withDefaults() RelayConfig {
 	d := DefaultRelayConfig()
-	if c.DeliveryTimeout == 0 {
-		c.DeliveryTimeout = d.DeliveryTimeout
-	}
-	if c.CacheGroups == 0 {
-		c.CacheGroups = d.CacheGroups
-	}
-	if c.CacheBytes == 0 {
-		c.CacheBytes = d.CacheBytes
-	}
-	if c.MaxPayload == 0 {
-		c.MaxPayload = d.MaxPayload
-	}
-	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = d.ConnectTimeout
-	}
+	zero.Or(&c.DeliveryTimeout, d.DeliveryTimeout)
+	zero.Or(&c.CacheGroups, d.CacheGroups)
+	zero.Or(&c.CacheBytes, d.CacheBytes)
+	zero.Or(&c.MaxPayload, d.MaxPayload)
+	zero.Or(&c.ConnectTimeout, d.ConnectTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

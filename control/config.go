@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Config configures a Store. Zero values are documented per field; use
@@ -111,14 +113,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: MaxBatchesInFlight must not be negative", ErrBadConfig)
 	}
 	d := DefaultConfig()
-	setDefault(&c.SnapshotThreshold, d.SnapshotThreshold)
-	setDefault(&c.TrailingLogs, d.TrailingLogs)
-	setDefault(&c.SnapshotInterval, d.SnapshotInterval)
-	setDefault(&c.HistoryLimit, d.HistoryLimit)
-	setDefault(&c.ApplyTimeout, d.ApplyTimeout)
-	setDefault(&c.MaxBatch, d.MaxBatch)
-	setDefault(&c.MaxBatchBytes, d.MaxBatchBytes)
-	setDefault(&c.MaxBatchesInFlight, d.MaxBatchesInFlight)
+	zero.Or(&c.SnapshotThreshold, d.SnapshotThreshold)
+	zero.Or(&c.TrailingLogs, d.TrailingLogs)
+	zero.Or(&c.SnapshotInterval, d.SnapshotInterval)
+	zero.Or(&c.HistoryLimit, d.HistoryLimit)
+	zero.Or(&c.ApplyTimeout, d.ApplyTimeout)
+	zero.Or(&c.MaxBatch, d.MaxBatch)
+	zero.Or(&c.MaxBatchBytes, d.MaxBatchBytes)
+	zero.Or(&c.MaxBatchesInFlight, d.MaxBatchesInFlight)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -126,13 +128,6 @@ func (c *Config) Validate() error {
 		c.Now = time.Now
 	}
 	return nil
-}
-
-func setDefault[T comparable](v *T, d T) {
-	var zero T
-	if *v == zero {
-		*v = d
-	}
 }
 
 // raftConfig builds the hashicorp/raft configuration.

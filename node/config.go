@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Config configures a node. The zero value of every field has a documented
@@ -182,28 +183,20 @@ var ErrConfig = errors.New("node: invalid config")
 // withDefaults returns c with zero values replaced by defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	orDefault(&c.HTTPAddr, d.HTTPAddr)
-	orDefault(&c.SegmentTarget, d.SegmentTarget)
-	orDefault(&c.MemoryCacheBytes, d.MemoryCacheBytes)
-	orDefault(&c.DiskCacheBytes, d.DiskCacheBytes)
-	orDefault(&c.OriginTimeout, d.OriginTimeout)
-	orDefault(&c.RescanInterval, d.RescanInterval)
-	orDefault(&c.PeerTimeout, d.PeerTimeout)
-	orDefault(&c.LeaveTimeout, d.LeaveTimeout)
-	orDefault(&c.RaftReapTimeout, d.RaftReapTimeout)
-	orDefault(&c.P2P, d.P2P)
+	zero.Or(&c.HTTPAddr, d.HTTPAddr)
+	zero.Or(&c.SegmentTarget, d.SegmentTarget)
+	zero.Or(&c.MemoryCacheBytes, d.MemoryCacheBytes)
+	zero.Or(&c.DiskCacheBytes, d.DiskCacheBytes)
+	zero.Or(&c.OriginTimeout, d.OriginTimeout)
+	zero.Or(&c.RescanInterval, d.RescanInterval)
+	zero.Or(&c.PeerTimeout, d.PeerTimeout)
+	zero.Or(&c.LeaveTimeout, d.LeaveTimeout)
+	zero.Or(&c.RaftReapTimeout, d.RaftReapTimeout)
+	zero.Or(&c.P2P, d.P2P)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
-}
-
-// orDefault sets *v to d when *v is the zero value.
-func orDefault[T comparable](v *T, d T) {
-	var zero T
-	if *v == zero {
-		*v = d
-	}
 }
 
 // Validate reports the first problem with c, wrapping ErrConfig.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Defaults applied to zero Config fields.
@@ -190,9 +192,7 @@ func (c Config) withDefaults() Config {
 			*v = dv
 		}
 	}
-	if c.DefaultPolicy == "" {
-		c.DefaultPolicy = d.DefaultPolicy
-	}
+	zero.Or(&c.DefaultPolicy, d.DefaultPolicy)
 	def(&c.MaxPeers, d.MaxPeers)
 	if c.Window == ([2]float64{}) {
 		c.Window = d.Window
@@ -202,9 +202,7 @@ func (c Config) withDefaults() Config {
 	}
 	defF(&c.HTTPMarginS, d.HTTPMarginS)
 	def(&c.SpikeSwarmSize, d.SpikeSwarmSize)
-	if c.SpikeEgressBytesPerSec == 0 {
-		c.SpikeEgressBytesPerSec = d.SpikeEgressBytesPerSec
-	}
+	zero.Or(&c.SpikeEgressBytesPerSec, d.SpikeEgressBytesPerSec)
 	defD(&c.SpikeCalm, d.SpikeCalm)
 	defD(&c.FetchTimeout, d.FetchTimeout)
 	defD(&c.IdleTimeout, d.IdleTimeout)

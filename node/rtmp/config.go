@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Defaults applied to zero Config fields.
@@ -140,24 +142,16 @@ func (c Config) Validate() error {
 // withDefaults returns c with zero fields replaced by their defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Addr == "" {
-		c.Addr = d.Addr
-	}
-	if c.App == "" {
-		c.App = d.App
-	}
-	setInt(&c.ChunkSize, d.ChunkSize)
-	setInt(&c.MaxChunkSize, d.MaxChunkSize)
-	setInt(&c.MaxMessageSize, d.MaxMessageSize)
-	setInt(&c.MaxChunkStreams, d.MaxChunkStreams)
-	setInt(&c.MaxConnections, d.MaxConnections)
-	setInt(&c.WindowAckSize, d.WindowAckSize)
-	if c.HandshakeTimeout == 0 {
-		c.HandshakeTimeout = d.HandshakeTimeout
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = d.IdleTimeout
-	}
+	zero.Or(&c.Addr, d.Addr)
+	zero.Or(&c.App, d.App)
+	zero.Or(&c.ChunkSize, d.ChunkSize)
+	zero.Or(&c.MaxChunkSize, d.MaxChunkSize)
+	zero.Or(&c.MaxMessageSize, d.MaxMessageSize)
+	zero.Or(&c.MaxChunkStreams, d.MaxChunkStreams)
+	zero.Or(&c.MaxConnections, d.MaxConnections)
+	zero.Or(&c.WindowAckSize, d.WindowAckSize)
+	zero.Or(&c.HandshakeTimeout, d.HandshakeTimeout)
+	zero.Or(&c.IdleTimeout, d.IdleTimeout)
 	if c.MaxChunkSize > maxMessageLen {
 		c.MaxChunkSize = maxMessageLen
 	}
@@ -165,10 +159,4 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
-}
-
-func setInt(v *int, def int) {
-	if *v == 0 {
-		*v = def
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/classmesh/classmesh/internal/zero"
 	"github.com/classmesh/classmesh/p2p"
 )
 
@@ -139,21 +140,11 @@ func (c Config) Validate() error {
 
 // withDefaults fills zero values.
 func (c Config) withDefaults() Config {
-	if c.StoreBytes == 0 {
-		c.StoreBytes = DefaultStoreBytes
-	}
-	if c.MaxSegmentBytes == 0 {
-		c.MaxSegmentBytes = DefaultMaxSegmentBytes
-	}
-	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = DefaultConnectTimeout
-	}
-	if c.WantTimeout == 0 {
-		c.WantTimeout = DefaultWantTimeout
-	}
-	if c.ReconnectMax == 0 {
-		c.ReconnectMax = DefaultReconnectMax
-	}
+	zero.Or(&c.StoreBytes, DefaultStoreBytes)
+	zero.Or(&c.MaxSegmentBytes, DefaultMaxSegmentBytes)
+	zero.Or(&c.ConnectTimeout, DefaultConnectTimeout)
+	zero.Or(&c.WantTimeout, DefaultWantTimeout)
+	zero.Or(&c.ReconnectMax, DefaultReconnectMax)
 	if c.HTTPClient == nil {
 		c.HTTPClient = http.DefaultClient
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Defaults.
@@ -91,21 +93,11 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.BufferTarget == 0 {
-		c.BufferTarget = DefaultBufferTarget
-	}
-	if c.StoreBytes == 0 {
-		c.StoreBytes = DefaultStoreBytes
-	}
-	if c.Parallel == 0 {
-		c.Parallel = DefaultParallel
-	}
-	if c.PeerParallel == 0 {
-		c.PeerParallel = DefaultPeerParallel
-	}
-	if c.JoinSpread == 0 {
-		c.JoinSpread = min(time.Duration(c.Peers)*100*time.Millisecond, maxJoinSpread)
-	}
+	zero.Or(&c.BufferTarget, DefaultBufferTarget)
+	zero.Or(&c.StoreBytes, DefaultStoreBytes)
+	zero.Or(&c.Parallel, DefaultParallel)
+	zero.Or(&c.PeerParallel, DefaultPeerParallel)
+	zero.Or(&c.JoinSpread, min(time.Duration(c.Peers)*100*time.Millisecond, maxJoinSpread))
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
