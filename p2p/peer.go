@@ -24,6 +24,7 @@ type peer struct {
 	ids  string // id as 16 hex
 	conn *websocket.Conn
 	loc  locality
+	rep  *reporter // report standing of loc.addr's address (reports.go)
 
 	// Guarded by sw.mu once joined (sw set by join).
 	sw        *swarm
@@ -38,6 +39,9 @@ type peer struct {
 	nbrs      []*peer
 	askers    [askerSlots]uint64
 	lastFetch time.Time
+	accusers  []accusation       // unexpired bad reports about p, one per address
+	blocked   [blockSlots]uint64 // peers p reported: never paired with p again
+	blockPos  uint8
 
 	// Reader goroutine only.
 	joined   bool

@@ -1,0 +1,220 @@
+package p2p
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// reportAll makes c report every uploader in ups for seq as bad (hash)
+// and waits until the tracker handled the reports.
+func reportAll(c *client, ups []*client, seq uint64) {
+	c.t.Helper()
+	for _, u := range ups {
+		c.send(&ReportMsg{Seq: seq, Source: SourcePeer, Peer: u.id, Bytes: 0, Reason: ReasonHash})
+	}
+	c.sync()
+}
+
+// stillServed fails unless every client in cs is still joined: its want
+// is answered and it was never told it was dropped.
+func stillServed(t *testing.T, e *testEnv, cs []*client) {
+	t.Helper()
+	sw := e.tr.swarm(testSwarm)
+	sw.mu.Lock()
+	var gone []string
+	for _, c := range cs {
+		id, _ := parsePeerID(c.id)
+		if x := sw.peers[id]; x == nil || x.gone {
+			gone = append(gone, c.id)
+		}
+	}
+	sw.mu.Unlock()
+	if len(gone) > 0 {
+		t.Fatalf("%d of %d honest uploaders disconnected: %v", len(gone), len(cs), gone)
+	}
+	for _, c := range cs {
+		c.sync()
+	}
+}
+
+// TestReportsFromOneAddressDropNobody reproduces finding 6 of issue 11:
+// six sockets from one address report false hash failures against ten
+// honest uploaders of their group, each after being pointed at them (so
+// every report looks plausible). No uploader is disconnected; the liar's
+// address runs out of report budget.
+func TestReportsFromOneAddressDropNobody(t *testing.T) {
+	// The per-socket message bucket is not the subject: each liar sends
+	// about 80 messages at once.
+	e := newEnv(t, Config{MsgRate: 1000, MsgBurst: 1000})
+	var sum [32]byte
+	for seq := range uint64(6) {
+		e.tr.PutHash(testSwarm, seq, sum, 10)
+	}
+	var honest []*client
+	for i := range 10 {
+		u := e.join(fmt.Sprintf("10.0.0.%d", i+1), testSwarm, true)
+		u.send(&HaveMsg{Ranges: []Range{{0, 5}}})
+		u.sync()
+		honest = append(honest, u)
+	}
+	for range 6 {
+		liar := e.join("10.0.0.66", testSwarm, true)
+		for seq := range uint64(6) {
+			p := liar.want(seq) // the liar is pointed at holders
+			byID := map[string]*client{}
+			for _, u := range honest {
+				byID[u.id] = u
+			}
+			var listed []*client
+			for _, id := range p.Peers {
+				if u := byID[id]; u != nil {
+					listed = append(listed, u)
+				}
+			}
+			reportAll(liar, listed, seq)
+		}
+		reportAll(liar, honest, 3)
+	}
+	stillServed(t, e, honest)
+	if v := e.metricValue("classmesh_p2p_reports_total", map[string]string{"outcome": reportDropped}); v > 0 {
+		t.Fatalf("%v reports caused a drop", v)
+	}
+	if v := e.metricValue("classmesh_p2p_reports_total", map[string]string{"outcome": reportIgnoredBudget}); v < 1 {
+		t.Fatalf("the liar's address never ran out of budget (ignored_budget %v)", v)
+	}
+	if v := e.metricValue("classmesh_p2p_drops_total", map[string]string{"cause": dropCauseQuorum}); v > 0 {
+		t.Fatalf("drops by quorum %v", v)
+	}
+}
+
+// TestBadUploaderDroppedByIndependentReporters: an uploader that really
+// sends bad bytes is reported by viewers at different addresses and
+// dropped once DefaultDropQuorum of them did; a second socket of the
+// first reporter's address does not count twice. Until then the
+// uploader only loses its link to each reporter.
+func TestBadUploaderDroppedByIndependentReporters(t *testing.T) {
+	e := newEnv(t, Config{})
+	var sum [32]byte
+	e.tr.PutHash(testSwarm, 3, sum, 10)
+	bad := e.join("10.0.0.1", testSwarm, true)
+	bad.send(&HaveMsg{Ranges: []Range{{0, 5}}})
+	bad.sync()
+	r1 := e.join("10.0.0.2", testSwarm, true)
+	r1b := e.join("10.0.0.2", testSwarm, true) // same address, other socket
+	r2 := e.join("10.0.0.3", testSwarm, true)
+	for _, r := range []*client{r1, r1b, r2} {
+		if p := r.want(3); !contains(p.Peers, bad.id) {
+			t.Fatalf("want: %+v", p)
+		}
+	}
+	r1.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Reason: ReasonHash})
+	if _, err := r1.waitFor(TypeDrop, func(m Message) bool { return m.(*DropMsg).Peer == bad.id }); err != nil {
+		t.Fatalf("reporter not told to stop using the accused: %v", err)
+	}
+	r1b.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Reason: ReasonSize})
+	r1b.sync()
+	bad.sync() // one address, two sockets: still joined
+	if p := r1.want(3); contains(p.Peers, bad.id) {
+		t.Fatalf("reporter still pointed at the peer it reported: %+v", p)
+	}
+	if v := e.metricValue("classmesh_p2p_reports_total", map[string]string{"outcome": reportIgnoredDuplicate}); v != 1 {
+		t.Fatalf("duplicate reports %v, want 1", v)
+	}
+
+	r2.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Reason: ReasonHash})
+	if m := bad.expect(TypeError).(*ErrorMsg); m.Code != CodeDropped {
+		t.Fatalf("bad peer got %+v", m)
+	}
+	if st := bad.closed(); st != websocket.StatusPolicyViolation {
+		t.Fatalf("close status %v", st)
+	}
+	for name, want := range map[string]float64{reportAccepted: 1, reportDropped: 1} {
+		if v := e.metricValue("classmesh_p2p_reports_total", map[string]string{"outcome": name}); v != want {
+			t.Fatalf("reports %s = %v, want %v", name, v, want)
+		}
+	}
+	if v := e.metricValue("classmesh_p2p_drops_total", map[string]string{"cause": dropCauseQuorum}); v != 1 {
+		t.Fatalf("quorum drops %v", v)
+	}
+	// Corroborated reports are refunded: both reporters keep a full budget.
+	for _, a := range []string{"10.0.0.2", "10.0.0.3"} {
+		if r := e.tr.reports.get(a); r == nil || r.suspect.Load() || r.budget.tokens != float64(DefaultReportBurst) {
+			t.Fatalf("reporter %s after a corroborated report: %+v", a, r)
+		}
+	}
+}
+
+// TestUncorroboratedReporterDeprioritised: an address whose bad reports
+// nobody corroborates spends its budget, then its reports are ignored and
+// its sockets are listed after every other holder.
+func TestUncorroboratedReporterDeprioritised(t *testing.T) {
+	clk := newFakeClock()
+	e := newEnv(t, Config{Now: clk.Now})
+	var sum [32]byte
+	e.tr.PutHash(testSwarm, 3, sum, 10)
+	var ups []*client
+	for i := range DefaultReportBurst + 1 {
+		u := e.join(fmt.Sprintf("10.0.0.%d", i+1), testSwarm, true)
+		u.send(&HaveMsg{Ranges: []Range{{0, 9}}})
+		u.sync()
+		ups = append(ups, u)
+	}
+	liar := e.join("10.0.0.66", testSwarm, true)
+	liar.send(&HaveMsg{Ranges: []Range{{0, 9}}})
+	liar.want(3)
+	reportAll(liar, ups, 3)
+	for name, want := range map[string]float64{reportAccepted: DefaultReportBurst, reportIgnoredBudget: 1} {
+		if v := e.metricValue("classmesh_p2p_reports_total", map[string]string{"outcome": name}); v != want {
+			t.Fatalf("reports %s = %v, want %v", name, v, want)
+		}
+	}
+	stillServed(t, e, ups)
+	// A viewer asking for 7 gets every honest holder before the liar.
+	v := e.join("10.0.0.200", testSwarm, false)
+	p := v.want(7)
+	if len(p.Peers) == 0 || p.Peers[len(p.Peers)-1] != liar.id && contains(p.Peers, liar.id) {
+		t.Fatalf("suspect not listed last: %+v (liar %s)", p, liar.id)
+	}
+	if len(p.Peers) > 0 && p.Peers[0] == liar.id {
+		t.Fatalf("suspect listed first: %+v", p)
+	}
+	// The budget refills with time: the address may report again.
+	clk.advance(time.Duration(float64(time.Second) / DefaultReportRate))
+	e.tr.reports.sweep(clk.Now())
+	if r := e.tr.reports.get("10.0.0.66"); r == nil || r.suspect.Load() {
+		t.Fatalf("reporter still suspect after the refill: %+v", r)
+	}
+}
+
+// TestJoinFloodNeighborDiversity: one address opens many uploading
+// sockets in a group before honest viewers join; each honest viewer gets
+// at most one neighbor from that address, so it cannot be surrounded.
+func TestJoinFloodNeighborDiversity(t *testing.T) {
+	e := newEnv(t, Config{})
+	for range 20 {
+		e.join("10.0.0.66", testSwarm, true)
+	}
+	var vs []*client
+	for i := range 5 {
+		vs = append(vs, e.join(fmt.Sprintf("10.0.0.%d", i+1), testSwarm, true))
+	}
+	sw := e.tr.swarm(testSwarm)
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	for _, v := range vs {
+		id, _ := parsePeerID(v.id)
+		p := sw.peers[id]
+		n := 0
+		for _, q := range p.nbrs {
+			if q.loc.addr.String() == "10.0.0.66" {
+				n++
+			}
+		}
+		if n > 1 {
+			t.Errorf("viewer %s has %d of %d neighbors from one flooding address", v.id, n, len(p.nbrs))
+		}
+	}
+}
