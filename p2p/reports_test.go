@@ -218,3 +218,85 @@ func TestJoinFloodNeighborDiversity(t *testing.T) {
 		}
 	}
 }
+
+// TestDropQuorumAddresses: reporters count by address (IPv4 address, IPv6
+// /64), not by socket; the accused is dropped exactly when the quorum of
+// different addresses reported it.
+func TestDropQuorumAddresses(t *testing.T) {
+	tests := []struct {
+		name      string
+		quorum    int
+		accused   string
+		reporters []string
+		dropped   bool
+	}{
+		{"one IPv4 address, three sockets", 0, "10.0.0.1", []string{"10.0.0.2", "10.0.0.2", "10.0.0.2"}, false},
+		{"two IPv4 addresses", 0, "10.0.0.1", []string{"10.0.0.2", "10.0.0.3"}, true},
+		{"one IPv6 /64, two addresses", 0, "2001:db8:1:1::1", []string{"2001:db8:1:2::1", "2001:db8:1:2::2"}, false},
+		{"two IPv6 /64s", 0, "2001:db8:1:1::1", []string{"2001:db8:1:2::1", "2001:db8:1:3::1"}, true},
+		{"quorum 3, two addresses", 3, "10.0.0.1", []string{"10.0.0.2", "10.0.0.3"}, false},
+		{"quorum 3, three addresses", 3, "10.0.0.1", []string{"10.0.0.2", "10.0.0.3", "10.0.0.4"}, true},
+		{"quorum 1 (trusted network)", 1, "10.0.0.1", []string{"10.0.0.2"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Config{DropQuorum: tt.quorum})
+			var sum [32]byte
+			e.tr.PutHash(testSwarm, 3, sum, 10)
+			x := e.join(tt.accused, testSwarm, true)
+			x.send(&HaveMsg{Ranges: []Range{{3, 3}}})
+			x.sync()
+			for _, a := range tt.reporters {
+				r := e.join(a, testSwarm, false)
+				if p := r.want(3); !contains(p.Peers, x.id) {
+					t.Fatalf("reporter %s not pointed at the accused: %+v", a, p)
+				}
+				reportAll(r, []*client{x}, 3)
+			}
+			if !tt.dropped {
+				stillServed(t, e, []*client{x})
+				return
+			}
+			if m := x.expect(TypeError).(*ErrorMsg); m.Code != CodeDropped {
+				t.Fatalf("accused got %+v", m)
+			}
+		})
+	}
+}
+
+// TestReportStandingOutlivesSockets: an address that spent its budget in
+// one swarm is a suspect in every swarm, and closing its sockets and
+// reconnecting does not give the budget back.
+func TestReportStandingOutlivesSockets(t *testing.T) {
+	clk := newFakeClock()
+	e := newEnv(t, Config{Now: clk.Now, ReportBurst: 1})
+	var sum [32]byte
+	const other = "vod/other/v720"
+	for _, sw := range []string{testSwarm, other} {
+		e.tr.PutHash(sw, 3, sum, 10)
+	}
+	var ups []*client
+	for i, sw := range []string{testSwarm, other, other} {
+		u := e.join(fmt.Sprintf("10.0.0.%d", i+1), sw, true)
+		u.send(&HaveMsg{Ranges: []Range{{3, 3}}})
+		u.sync()
+		ups = append(ups, u)
+	}
+	liar := e.join("10.0.0.66", testSwarm, true)
+	liar.want(3)
+	reportAll(liar, ups[:1], 3) // spends the only token
+	liar.send(&ByeMsg{})
+	liar.closed()
+	e.tr.reports.sweep(clk.advance(time.Second))
+	again := e.join("10.0.0.66", other, true)
+	again.want(3)
+	reportAll(again, ups[1:2], 3)
+	for name, want := range map[string]float64{reportAccepted: 1, reportIgnoredBudget: 1} {
+		if v := e.metricValue("classmesh_p2p_reports_total", map[string]string{"outcome": name}); v != want {
+			t.Fatalf("reports %s = %v, want %v", name, v, want)
+		}
+	}
+	if r := e.tr.reports.get("10.0.0.66"); r == nil || !r.suspect.Load() {
+		t.Fatalf("reporter standing after reconnecting: %+v", r)
+	}
+}
