@@ -130,8 +130,8 @@ type Config struct {
 	// IPv6 /64) must report bad bytes from one uploader within
 	// ReportWindow before the tracker drops it; reports from one address
 	// alone, over any number of sockets, never drop anyone. 0 means
-	// DefaultDropQuorum (2). 1 drops on the first report (then one
-	// address can empty a group: only for trusted networks).
+	// DefaultDropQuorum (2); at most 8. 1 drops on the first report (then
+	// one address can empty a group: only for trusted networks).
 	DropQuorum int
 	// ReportWindow is how long a bad report waits for reports from other
 	// addresses about the same uploader. 0 means DefaultReportWindow.
@@ -283,6 +283,8 @@ func (c Config) Validate() error {
 		return bad("negative bound")
 	case c.DropQuorum < 0 || c.ReportWindow < 0 || c.ReportBurst < 0 || c.ReportRate < 0:
 		return bad("negative report limit")
+	case c.DropQuorum > maxAccusers:
+		return bad("DropQuorum %d above %d", c.DropQuorum, maxAccusers)
 	}
 	return nil
 }

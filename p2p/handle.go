@@ -194,7 +194,7 @@ func (t *Tracker) report(p *peer, m *ReportMsg, now time.Time) {
 	case !bad:
 		x.addScore(scoreTimeout)
 	default:
-		t.badReport(sw, p, x, m.Seq, hashKnown, now)
+		t.badReport(sw, p, x, hashKnown, now)
 	}
 }
 

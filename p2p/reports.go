@@ -110,14 +110,15 @@ func (l *reportLedger) release(r *reporter) {
 	l.mu.Unlock()
 }
 
-// spend takes one report token from r; false (and r becomes a suspect)
-// when its budget is empty.
-func (l *reportLedger) spend(r *reporter, now time.Time) bool {
+// spend takes one report token from r; ok is false when its budget is
+// empty. became reports that r turned suspect with this call.
+func (l *reportLedger) spend(r *reporter, now time.Time) (ok, became bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ok := r.budget.take(now, l.rate, l.burst)
-	r.suspect.Store(!r.budget.has(now, l.rate, l.burst))
-	return ok
+	ok = r.budget.take(now, l.rate, l.burst)
+	suspect := !r.budget.has(now, l.rate, l.burst)
+	was := r.suspect.Swap(suspect)
+	return ok, suspect && !was
 }
 
 // refund gives r back the token of a corroborated report.
@@ -155,10 +156,9 @@ func (l *reportLedger) get(s string) *reporter {
 
 // accusation is one address's bad report about a peer.
 type accusation struct {
-	by  *reporter
-	p   *peer // the socket that reported
-	at  time.Time
-	seq uint64
+	by *reporter
+	p  *peer // the socket that reported
+	at time.Time
 }
 
 // suspect reports whether p's address spent its report budget.
@@ -188,10 +188,11 @@ func (p *peer) blocks(q uint64) bool {
 // apart reports whether p and q must not be paired (one reported the other).
 func apart(p, q *peer) bool { return p.blocks(q.id) || q.blocks(p.id) }
 
-// accusedBy reports whether reporter r has an unexpired accusation on x.
+// accusedBy reports whether r's address has an unexpired accusation on
+// x (by key: the ledger may have replaced the reporter of an address).
 func (x *peer) accusedBy(r *reporter) bool {
 	for _, a := range x.accusers {
-		if a.by == r {
+		if a.by.key == r.key {
 			return true
 		}
 	}
@@ -213,7 +214,7 @@ func (x *peer) pruneAccusations(now time.Time, window time.Duration) {
 
 // badReport weighs a plausible-looking bad-bytes report from p about x
 // (both in sw, x != p, neither gone). Caller holds sw.mu.
-func (t *Tracker) badReport(sw *swarm, p, x *peer, seq uint64, hashKnown bool, now time.Time) {
+func (t *Tracker) badReport(sw *swarm, p, x *peer, hashKnown bool, now time.Time) {
 	switch {
 	case p.grp == nil || p.grp != x.grp || !(p.isNeighbor(x) || x.askedBy(p.id) || p.blocks(x.id)):
 		t.reportOutcome(reportIgnoredUnpaired, p, x)
@@ -231,7 +232,13 @@ func (t *Tracker) badReport(sw *swarm, p, x *peer, seq uint64, hashKnown bool, n
 	case p.drops >= maxDropsPerReporter:
 		t.reportOutcome(reportIgnoredSocket, p, x)
 		return
-	case !t.reports.spend(p.rep, now):
+	}
+	ok, became := t.reports.spend(p.rep, now)
+	if became {
+		t.log.Info("p2p: address spent its bad-report budget; its reports are ignored and its peers ranked last",
+			"addr", p.loc.addr, "key", p.rep.key, "burst", t.cfg.ReportBurst)
+	}
+	if !ok {
 		t.reportOutcome(reportIgnoredBudget, p, x)
 		return
 	}
@@ -240,7 +247,7 @@ func (t *Tracker) badReport(sw *swarm, p, x *peer, seq uint64, hashKnown bool, n
 		copy(x.accusers, x.accusers[1:])
 		x.accusers = x.accusers[:maxAccusers-1]
 	}
-	x.accusers = append(x.accusers, accusation{by: p.rep, p: p, at: now, seq: seq})
+	x.accusers = append(x.accusers, accusation{by: p.rep, p: p, at: now})
 	if len(x.accusers) < t.cfg.DropQuorum {
 		t.reportOutcome(reportAccepted, p, x)
 		return
@@ -270,7 +277,7 @@ func (t *Tracker) reportOutcome(outcome string, p, x *peer) {
 // not dropped): p gets drop for x and both get fresh neighbors; they are
 // never paired again. Caller holds sw.mu.
 func (t *Tracker) isolateLocked(sw *swarm, p, x *peer) {
-	if x.gone || p.gone {
+	if x.gone || p.gone || p.blocks(x.id) {
 		return
 	}
 	p.block(x.id)

@@ -300,3 +300,26 @@ func TestReportStandingOutlivesSockets(t *testing.T) {
 		t.Fatalf("reporter standing after reconnecting: %+v", r)
 	}
 }
+
+func TestConfigValidateReports(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"zero", Config{}, true},
+		{"defaults", DefaultConfig(), true},
+		{"quorum 8", Config{DropQuorum: maxAccusers}, true},
+		{"quorum above 8", Config{DropQuorum: maxAccusers + 1}, false},
+		{"negative quorum", Config{DropQuorum: -1}, false},
+		{"negative window", Config{ReportWindow: -time.Second}, false},
+		{"negative burst", Config{ReportBurst: -1}, false},
+		{"negative rate", Config{ReportRate: -1}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.cfg.Validate(); (err == nil) != tt.ok {
+				t.Fatalf("Validate: %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
