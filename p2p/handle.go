@@ -153,8 +153,8 @@ func (t *Tracker) signal(p *peer, m *SignalMsg) {
 	sw.mu.Lock()
 	x := sw.peers[to]
 	ok := x != nil && !x.gone && x != p && p.grp != nil && x.grp == p.grp && !p.gone
-	if ok {
-		x.sendMsg(&SignalMsg{From: p.ids, Data: m.Data})
+	if ok && !x.relay(MustEncode(&SignalMsg{From: p.ids, Data: m.Data})) {
+		t.m.signalsDropped.Inc() // x's queue is half full: WebRTC retries or times out
 	}
 	sw.mu.Unlock()
 	if !ok {

@@ -105,6 +105,22 @@ func (p *peer) send(b []byte) bool {
 	return true
 }
 
+// relay queues b, a message another client caused (a relayed signal),
+// only while p's queue is less than half full; otherwise b is dropped and
+// false returned. Other clients can thus never fill p's queue and get it
+// closed as a slow reader: the other half is for the tracker's own
+// messages.
+func (p *peer) relay(b []byte) bool {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	if p.closing || len(p.q) >= p.t.cfg.SendQueue/2 {
+		return false
+	}
+	p.q = append(p.q, b)
+	p.kickLocked()
+	return true
+}
+
 // sendMsg encodes and queues m.
 func (p *peer) sendMsg(m Message) bool { return p.send(MustEncode(m)) }
 

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -321,5 +322,36 @@ func TestConfigValidateReports(t *testing.T) {
 				t.Fatalf("Validate: %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// TestSignalFloodCannotCloseVictim: sockets from one address flood a
+// group member with large signals while it is busy; relayed signals may
+// fill only half of its send queue, so the flood is dropped instead of
+// getting the victim closed as a slow reader.
+func TestSignalFloodCannotCloseVictim(t *testing.T) {
+	e := newEnv(t, Config{MsgRate: 1000, MsgBurst: 1000})
+	victim := e.join("10.0.0.1", testSwarm, true)
+	victim.conn.SetReadLimit(1 << 20)
+	data := []byte(`{"candidate":{"c":"` + strings.Repeat("x", MaxMessageBytes-200) + `"}}`)
+	raw := string(MustEncode(&SignalMsg{To: victim.id, Data: data}))
+	var flood []*client
+	for range 5 {
+		a := e.join("10.0.0.66", testSwarm, true)
+		for range 60 {
+			a.sendRaw(raw)
+		}
+		flood = append(flood, a)
+	}
+	for _, a := range flood {
+		a.sync()
+	}
+	// The victim reads now: it is still served.
+	victim.sync()
+	if v := e.metricValue("classmesh_p2p_connection_failures_total", map[string]string{"reason": failSlow}); v > 0 {
+		t.Fatalf("%v sockets closed as slow readers", v)
+	}
+	if v := e.metricValue("classmesh_p2p_signals_dropped_total", nil); v < 1 {
+		t.Fatalf("signals dropped %v", v)
 	}
 }
