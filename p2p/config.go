@@ -36,6 +36,10 @@ const (
 	DefaultMaxAssetLabels         = 100
 	DefaultMaxSiteLabels          = 64
 	DefaultOffloadWindow          = 5 * time.Minute
+	DefaultDropQuorum             = 2
+	DefaultReportWindow           = 10 * time.Minute
+	DefaultReportBurst            = 3
+	DefaultReportRate             = 1.0 / 600 // one report per 10 minutes
 )
 
 // Default p2p windows in seconds ahead of the playhead.
@@ -122,6 +126,24 @@ type Config struct {
 	// OffloadWindow is the sliding window of the offload ratio gauge. 0
 	// means DefaultOffloadWindow.
 	OffloadWindow time.Duration
+	// DropQuorum is how many different client addresses (IPv4 address,
+	// IPv6 /64) must report bad bytes from one uploader within
+	// ReportWindow before the tracker drops it; reports from one address
+	// alone, over any number of sockets, never drop anyone. 0 means
+	// DefaultDropQuorum (2); at most 8. 1 drops on the first report (then
+	// one address can empty a group: only for trusted networks).
+	DropQuorum int
+	// ReportWindow is how long a bad report waits for reports from other
+	// addresses about the same uploader. 0 means DefaultReportWindow.
+	ReportWindow time.Duration
+	// ReportBurst and ReportRate are each address's budget of bad reports
+	// (token bucket: size, tokens per second). A report that reaches the
+	// quorum gives its tokens back, so only uncorroborated reports spend
+	// it; an address with no token left is a suspect: its reports are
+	// ignored and its sockets are listed last as sources. 0 means
+	// DefaultReportBurst / DefaultReportRate.
+	ReportBurst int
+	ReportRate  float64
 	// KnownSwarm reports whether this edge serves a swarm; join of an
 	// unknown one gets error unknown_swarm. nil accepts every valid id.
 	KnownSwarm func(swarm string) bool
@@ -171,6 +193,10 @@ func DefaultConfig() Config {
 		MaxAssetLabels:         DefaultMaxAssetLabels,
 		MaxSiteLabels:          DefaultMaxSiteLabels,
 		OffloadWindow:          DefaultOffloadWindow,
+		DropQuorum:             DefaultDropQuorum,
+		ReportWindow:           DefaultReportWindow,
+		ReportBurst:            DefaultReportBurst,
+		ReportRate:             DefaultReportRate,
 	}
 }
 
@@ -220,6 +246,10 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxAssetLabels, d.MaxAssetLabels)
 	def(&c.MaxSiteLabels, d.MaxSiteLabels)
 	defD(&c.OffloadWindow, d.OffloadWindow)
+	zero.Or(&c.DropQuorum, d.DropQuorum)
+	zero.Or(&c.ReportWindow, d.ReportWindow)
+	zero.Or(&c.ReportBurst, d.ReportBurst)
+	zero.Or(&c.ReportRate, d.ReportRate)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -251,6 +281,10 @@ func (c Config) Validate() error {
 		return bad("negative rate limit")
 	case c.HashSegmentsPerSwarm < 0 || c.HashSegmentsTotal < 0 || c.MaxAssetLabels < 0 || c.MaxSiteLabels < 0:
 		return bad("negative bound")
+	case c.DropQuorum < 0 || c.ReportWindow < 0 || c.ReportBurst < 0 || c.ReportRate < 0:
+		return bad("negative report limit")
+	case c.DropQuorum > maxAccusers:
+		return bad("DropQuorum %d above %d", c.DropQuorum, maxAccusers)
 	}
 	return nil
 }

@@ -7,7 +7,8 @@
 // /24 or /48, region), names a few fetchers per segment and group that take
 // the segment over HTTP while the rest are pointed at holders, publishes the
 // SHA-256 of every segment the edge knows (in messages and in hashes.json),
-// drops peers reported for bad bytes, widens the peer window in spike mode and
+// drops peers that viewers at several addresses report for bad bytes
+// (reports are counted and budgeted per address, reports.go), widens the peer window in spike mode and
 // measures offload from the edge's own served-bytes counter against the
 // bytes viewers report as played.
 //

@@ -156,7 +156,7 @@ func (g *group) answerWant(p *peer, seq uint64, now time.Time, fetchTimeout time
 	st := g.state(seq, now)
 	seen := map[*peer]bool{p: true}
 	add := func(c *peer) {
-		if len(list) < maxListed && !seen[c] && !c.gone && c.uploads() {
+		if len(list) < maxListed && !seen[c] && !c.gone && c.uploads() && !p.blocks(c.id) {
 			seen[c] = true
 			list = append(list, c)
 		}
@@ -177,6 +177,9 @@ func (g *group) answerWant(p *peer, seq uint64, now time.Time, fetchTimeout time
 	holders := append([]*peer(nil), st.holders...)
 	sort.SliceStable(holders, func(i, j int) bool {
 		a, b := holders[i], holders[j]
+		if sa, sb := a.suspect(), b.suspect(); sa != sb {
+			return sb
+		}
 		if ta, tb := tier(&p.loc, &a.loc), tier(&p.loc, &b.loc); ta != tb {
 			return ta < tb
 		}
@@ -200,6 +203,8 @@ func (g *group) answerWant(p *peer, seq uint64, now time.Time, fetchTimeout time
 		}
 		return true, nil
 	}
+	// Suspects (reports.go) go after every other source, neighbors included.
+	sort.SliceStable(list, func(i, j int) bool { return !list[i].suspect() && list[j].suspect() })
 	for _, c := range list {
 		c.noteAsker(p.id)
 	}
@@ -217,6 +222,9 @@ func (g *group) chooseFetchers(seq uint64, now time.Time, fetchTimeout time.Dura
 	}
 	best := make([]*peer, 0, need+1)
 	better := func(a, b *peer) bool {
+		if sa, sb := a.suspect(), b.suspect(); sa != sb {
+			return sb
+		}
 		if a.score != b.score {
 			return a.score > b.score
 		}

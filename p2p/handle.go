@@ -13,8 +13,8 @@ const (
 	scoreBad     = -10
 	scoreMax     = 1000
 	scoreMin     = -1000
-	// maxDropsPerReporter bounds the peers one socket can get dropped by
-	// reporting bad segments (a liar cannot empty a group).
+	// maxDropsPerReporter bounds the drops one socket can take part in
+	// (reports.go counts reports per address; this is a second bound).
 	maxDropsPerReporter = 2
 )
 
@@ -36,7 +36,7 @@ func (t *Tracker) handle(p *peer, m Message, now time.Time) (stop bool) {
 	case *SignalMsg:
 		t.signal(p, m)
 	case *ReportMsg:
-		t.report(p, m)
+		t.report(p, m, now)
 	case *ByeMsg:
 		p.closeWith(nil, websocket.StatusNormalClosure, "bye")
 		return true
@@ -153,8 +153,8 @@ func (t *Tracker) signal(p *peer, m *SignalMsg) {
 	sw.mu.Lock()
 	x := sw.peers[to]
 	ok := x != nil && !x.gone && x != p && p.grp != nil && x.grp == p.grp && !p.gone
-	if ok {
-		x.sendMsg(&SignalMsg{From: p.ids, Data: m.Data})
+	if ok && !x.relay(MustEncode(&SignalMsg{From: p.ids, Data: m.Data})) {
+		t.m.signalsDropped.Inc() // x's queue is half full: WebRTC retries or times out
 	}
 	sw.mu.Unlock()
 	if !ok {
@@ -162,14 +162,17 @@ func (t *Tracker) signal(p *peer, m *SignalMsg) {
 	}
 }
 
-func (t *Tracker) report(p *peer, m *ReportMsg) {
+// report counts played bytes and weighs what a downloader says about a
+// peer: ok and timeouts move scores, bad bytes go to badReport.
+func (t *Tracker) report(p *peer, m *ReportMsg, now time.Time) {
 	t.acct.played(p.sw.id, p.loc.site, m.Source, m.Bytes)
 	if m.Source != SourcePeer {
 		return
 	}
+	bad := !m.OK && (m.Reason == ReasonHash || m.Reason == ReasonSize)
 	if !m.OK {
 		t.m.peerFailures.WithLabelValues(m.Reason).Inc()
-		if m.Reason == ReasonHash || m.Reason == ReasonSize {
+		if bad {
 			t.m.hashFailures.Inc()
 		}
 	}
@@ -180,53 +183,19 @@ func (t *Tracker) report(p *peer, m *ReportMsg) {
 	defer sw.mu.Unlock()
 	x := sw.peers[id]
 	if x == nil || x == p || x.gone || p.gone {
+		if bad {
+			t.m.reports.WithLabelValues(reportIgnoredPeer).Inc()
+		}
 		return
 	}
 	switch {
 	case m.OK:
 		x.addScore(scoreOK)
-	case m.Reason == ReasonTimeout || m.Reason == ReasonClosed:
+	case !bad:
 		x.addScore(scoreTimeout)
-	case t.verifiedBadReport(p, x, hashKnown):
-		p.drops++
-		t.dropLocked(sw, x)
 	default:
-		x.addScore(scoreBad)
+		t.badReport(sw, p, x, hashKnown, now)
 	}
-}
-
-// verifiedBadReport accepts a bad-bytes report when the reporter could
-// have got bytes from x through the tracker: same group, x is its neighbor
-// or the tracker pointed it at x, and the edge published the hash the
-// reporter checked against.
-func (t *Tracker) verifiedBadReport(p, x *peer, hashKnown bool) bool {
-	return hashKnown && p.grp != nil && p.grp == x.grp && p.drops < maxDropsPerReporter &&
-		(p.isNeighbor(x) || x.askedBy(p.id))
-}
-
-// dropLocked removes bad peer x: its neighbors and the peers pointed at it
-// get drop, x gets error dropped and its socket is closed. Caller holds
-// sw.mu.
-func (t *Tracker) dropLocked(sw *swarm, x *peer) {
-	targets := append([]*peer(nil), x.nbrs...)
-	for _, a := range x.askers {
-		if q := sw.peers[a]; q != nil && a != 0 && !x.isNeighbor(q) {
-			targets = append(targets, q)
-		}
-	}
-	// The reason goes out before the neighbor lists that no longer name
-	// x, so clients learn that x is bad, not merely gone.
-	b := MustEncode(&DropMsg{Peer: x.ids, Reason: DropBadSegment})
-	for _, q := range targets {
-		if !q.gone {
-			q.send(b)
-		}
-	}
-	sw.removeLocked(x, t.cfg.MaxPeers)
-	t.m.connFailures.WithLabelValues(failDropped).Inc()
-	t.log.Info("p2p: dropped peer for a bad segment", "swarm", sw.id, "peer", x.ids, "addr", x.loc.addr)
-	x.closeWith(&ErrorMsg{Code: CodeDropped, Msg: "a segment you sent failed verification"},
-		websocket.StatusPolicyViolation, "bad segment")
 }
 
 func (p *peer) addScore(d int32) {

@@ -40,6 +40,31 @@ func (b *bucket) take(now time.Time, rate float64, burst int) bool {
 	return true
 }
 
+// refill brings the bucket up to now (rate per second, at most burst).
+func (b *bucket) refill(now time.Time, rate float64, burst int) {
+	if b.last.IsZero() {
+		b.tokens = float64(burst)
+	} else if d := now.Sub(b.last); d > 0 {
+		b.tokens += d.Seconds() * rate
+	}
+	b.tokens = min(b.tokens, float64(burst))
+	if now.After(b.last) {
+		b.last = now
+	}
+}
+
+// give returns one token (up to burst).
+func (b *bucket) give(now time.Time, rate float64, burst int) {
+	b.refill(now, rate, burst)
+	b.tokens = min(b.tokens+1, float64(burst))
+}
+
+// has reports whether a token is available at now, without taking it.
+func (b *bucket) has(now time.Time, rate float64, burst int) bool {
+	b.refill(now, rate, burst)
+	return b.tokens >= 1
+}
+
 // full reports whether the bucket would be full at now.
 func (b *bucket) full(now time.Time, rate float64, burst int) bool {
 	return b.last.IsZero() || b.tokens+now.Sub(b.last).Seconds()*rate >= float64(burst)

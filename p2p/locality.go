@@ -17,6 +17,7 @@ const (
 // locality is what the tracker knows about where a peer is.
 type locality struct {
 	addr   netip.Addr
+	key    netip.Addr   // limitKey(addr): the unit of per-address limits, reports and neighbor diversity
 	prefix netip.Prefix // /24 or /48 around addr
 	site   string       // "" when in no site
 	policy Policy
@@ -92,7 +93,7 @@ func limitKey(a netip.Addr) netip.Addr {
 // locate classifies a client address: site and policy from Sites, then the
 // pairing group: the site, else the region (CrossGroup), else the prefix.
 func (t *Tracker) locate(a netip.Addr) locality {
-	l := locality{addr: a, prefix: prefixOf(a), policy: t.cfg.DefaultPolicy}
+	l := locality{addr: a, key: limitKey(a), prefix: prefixOf(a), policy: t.cfg.DefaultPolicy}
 	if t.cfg.Sites != nil && a.IsValid() {
 		if name, pol, ok := t.cfg.Sites.Site(a); ok {
 			l.site = name

@@ -177,6 +177,10 @@ func FuzzDecodeMessage(f *testing.F) {
 		`{"t":"lost","ranges":[[0,2]]}`, `{"t":"want","seq":12}`, `{"t":"bye"}`,
 		`{"t":"signal","to":"0123456789abcdef","data":{"candidate":{"c":"x"}}}`,
 		`{"t":"report","seq":12,"source":"peer","peer":"0123456789abcdef","bytes":5,"ok":false,"reason":"hash"}`,
+		`{"t":"report","seq":12,"source":"peer","peer":"0123456789abcdef","bytes":0,"ok":false,"reason":"size"}`,
+		`{"t":"report","seq":12,"source":"peer","peer":"0123456789abcdef","bytes":9,"ok":true}`,
+		`{"t":"report","seq":12,"source":"http","bytes":9,"ok":false,"reason":"timeout"}`,
+		`{"t":"report","seq":12,"source":"http","peer":"0123456789abcdef","bytes":1,"ok":true}`,
 		`{"t":"get","id":1,"seq":2}`, `{"t":"data","id":1,"seq":2,"size":3}`, `[[[[`, `{"t":"have","ranges":[[1,2,3]]}`,
 	} {
 		f.Add([]byte(s))

@@ -26,19 +26,22 @@ const (
 const topSwarms = 10
 
 type metrics struct {
-	peers        prometheus.Gauge
-	swarms       prometheus.Gauge
-	swarmPeers   *prometheus.GaugeVec
-	swarmMax     prometheus.Gauge
-	servedHTTP   *prometheus.CounterVec
-	played       *prometheus.CounterVec
-	offload      *prometheus.GaugeVec
-	hashFailures prometheus.Counter
-	peerFailures *prometheus.CounterVec
-	connFailures *prometheus.CounterVec
-	messages     *prometheus.CounterVec
-	spike        prometheus.Gauge
-	spikeSwarms  prometheus.Gauge
+	peers          prometheus.Gauge
+	swarms         prometheus.Gauge
+	swarmPeers     *prometheus.GaugeVec
+	swarmMax       prometheus.Gauge
+	servedHTTP     *prometheus.CounterVec
+	played         *prometheus.CounterVec
+	offload        *prometheus.GaugeVec
+	hashFailures   prometheus.Counter
+	peerFailures   *prometheus.CounterVec
+	connFailures   *prometheus.CounterVec
+	messages       *prometheus.CounterVec
+	reports        *prometheus.CounterVec
+	drops          *prometheus.CounterVec
+	signalsDropped prometheus.Counter
+	spike          prometheus.Gauge
+	spikeSwarms    prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -75,6 +78,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "classmesh_p2p_messages_total",
 			Help: "Messages received from clients, by type (invalid = failed to decode)."}, []string{"type"}),
+		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_p2p_reports_total",
+			Help: "Bad-segment reports about a peer, by outcome (accepted, dropped, ignored_*)."}, []string{"outcome"}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_p2p_drops_total",
+			Help: "Peers dropped for bad segments, by cause (quorum: disconnected; reporter: unpaired from one reporter)."},
+			[]string{"cause"}),
+		signalsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classmesh_p2p_signals_dropped_total",
+			Help: "Signals not relayed because the recipient's send queue was half full."}),
 		spike: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classmesh_p2p_spike", Help: "1 while this node is in spike mode (egress or any swarm)."}),
 		spikeSwarms: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -84,7 +97,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.peers, m.swarms, m.swarmPeers, m.swarmMax, m.servedHTTP,
-		m.played, m.offload, m.hashFailures, m.peerFailures, m.connFailures, m.messages, m.spike, m.spikeSwarms} {
+		m.played, m.offload, m.hashFailures, m.peerFailures, m.connFailures, m.messages, m.reports, m.drops, m.signalsDropped,
+		m.spike, m.spikeSwarms} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("p2p: register metrics: %w", err)
 		}

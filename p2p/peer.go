@@ -24,6 +24,7 @@ type peer struct {
 	ids  string // id as 16 hex
 	conn *websocket.Conn
 	loc  locality
+	rep  *reporter // report standing of loc.addr's address (reports.go)
 
 	// Guarded by sw.mu once joined (sw set by join).
 	sw        *swarm
@@ -38,6 +39,9 @@ type peer struct {
 	nbrs      []*peer
 	askers    [askerSlots]uint64
 	lastFetch time.Time
+	accusers  []accusation       // unexpired bad reports about p, one per address
+	blocked   [blockSlots]uint64 // peers p reported: never paired with p again
+	blockPos  uint8
 
 	// Reader goroutine only.
 	joined   bool
@@ -94,6 +98,22 @@ func (p *peer) send(b []byte) bool {
 		p.closing, p.closeCode, p.closeReason = true, websocket.StatusPolicyViolation, "slow reader"
 		p.q = nil
 		p.kickLocked()
+		return false
+	}
+	p.q = append(p.q, b)
+	p.kickLocked()
+	return true
+}
+
+// relay queues b, a message another client caused (a relayed signal),
+// only while p's queue is less than half full; otherwise b is dropped and
+// false returned. Other clients can thus never fill p's queue and get it
+// closed as a slow reader: the other half is for the tracker's own
+// messages.
+func (p *peer) relay(b []byte) bool {
+	p.qmu.Lock()
+	defer p.qmu.Unlock()
+	if p.closing || len(p.q) >= p.t.cfg.SendQueue/2 {
 		return false
 	}
 	p.q = append(p.q, b)

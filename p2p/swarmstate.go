@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"sort"
 	"sync"
 	"time"
@@ -136,6 +137,9 @@ func (g *group) fill(p *peer, maxPeers int, out outbox) {
 		if need == 0 {
 			break
 		}
+		if !canLink(p, c) { // an earlier candidate came from c's address
+			continue
+		}
 		p.nbrs = append(p.nbrs, c)
 		c.nbrs = append(c.nbrs, p)
 		g.updateOpen(c, maxPeers)
@@ -163,7 +167,8 @@ func (g *group) splice(p *peer, need, maxPeers int, out outbox) {
 			continue
 		}
 		b := a.nbrs[rand.IntN(len(a.nbrs))]
-		if b == p || b.gone || p.isNeighbor(b) {
+		if b == p || b.gone || p.isNeighbor(b) || !canLink(p, a) || !canLink(p, b) ||
+			(a.loc.key == b.loc.key && a.loc.key != p.loc.key) {
 			continue
 		}
 		a.unlink(b)
@@ -187,8 +192,9 @@ func (g *group) anyMember(p *peer) *peer {
 	return nil
 }
 
-// candidates ranks a sample of open peers for p: closest first, then best
-// uploaders, then least connected (to spread load).
+// candidates ranks a sample of open peers for p: suspects (reports.go)
+// last, then closest first, then best uploaders, then least connected (to
+// spread load).
 func (g *group) candidates(p *peer, maxPeers int) []*peer {
 	n := len(g.open)
 	if n == 0 {
@@ -201,12 +207,15 @@ func (g *group) candidates(p *peer, maxPeers int) []*peer {
 	cands := make([]*peer, 0, count)
 	for i := 0; i < count; i++ {
 		c := g.open[(start+i)%n]
-		if c != p && !c.gone && len(c.nbrs) < maxPeers && !p.isNeighbor(c) {
+		if c != p && !c.gone && len(c.nbrs) < maxPeers && !p.isNeighbor(c) && canLink(p, c) {
 			cands = append(cands, c)
 		}
 	}
 	sort.Slice(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
+		if sa, sb := a.suspect(), b.suspect(); sa != sb {
+			return sb
+		}
 		if ta, tb := tier(&p.loc, &a.loc), tier(&p.loc, &b.loc); ta != tb {
 			return ta < tb
 		}
@@ -216,6 +225,31 @@ func (g *group) candidates(p *peer, maxPeers int) []*peer {
 		return len(a.nbrs) < len(b.nbrs)
 	})
 	return cands
+}
+
+// canLink reports whether p and c may become neighbors: neither reported
+// the other, and the link keeps the invariant that no peer has more than
+// one neighbor from any one address other than its own (limitKey), so
+// one address with many sockets cannot surround a viewer. Peers behind
+// the same address (a campus NAT) may all be neighbors.
+func canLink(p, c *peer) bool {
+	if apart(p, c) {
+		return false
+	}
+	if c.loc.key == p.loc.key {
+		return true
+	}
+	return !p.hasNeighborAt(c.loc.key) && !c.hasNeighborAt(p.loc.key)
+}
+
+// hasNeighborAt reports whether one of p's neighbors is at address key.
+func (p *peer) hasNeighborAt(key netip.Addr) bool {
+	for _, n := range p.nbrs {
+		if n.loc.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // updateOpen keeps p in g.open exactly while it uploads and has a free slot.

@@ -17,18 +17,19 @@ import (
 var ErrClosed = errors.New("p2p: tracker closed")
 
 // tickInterval is the period of the housekeeping loop (spike mode,
-// offload gauges, idle sockets, limiter cleanup).
+// offload gauges, idle sockets, limiter and report-ledger cleanup).
 const tickInterval = time.Second
 
 // Tracker is the peer-assisted delivery tracker of one edge. Mount
 // ServeHTTP at /p2p/ws. It is safe for concurrent use.
 type Tracker struct {
-	cfg    Config
-	log    *slog.Logger
-	m      *metrics
-	hashes *hashStore
-	acct   *accounting
-	limits *addrLimiter
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics
+	hashes  *hashStore
+	acct    *accounting
+	limits  *addrLimiter
+	reports *reportLedger
 
 	mu     sync.Mutex
 	swarms map[string]*swarm
@@ -66,9 +67,10 @@ func NewTracker(cfg Config) (*Tracker, error) {
 	}
 	t := &Tracker{
 		cfg: cfg, log: cfg.Logger, m: m, hashes: hs,
-		acct:   newAccounting(m, &cfg, cfg.Now()),
-		limits: newAddrLimiter(cfg.MaxConnsPerAddr, cfg.ConnectRate, cfg.ConnectBurst),
-		swarms: make(map[string]*swarm), conns: make(map[*peer]struct{}),
+		acct:    newAccounting(m, &cfg, cfg.Now()),
+		limits:  newAddrLimiter(cfg.MaxConnsPerAddr, cfg.ConnectRate, cfg.ConnectBurst),
+		reports: newReportLedger(cfg.ReportRate, cfg.ReportBurst),
+		swarms:  make(map[string]*swarm), conns: make(map[*peer]struct{}),
 		stop: make(chan struct{}),
 	}
 	return t, nil
@@ -181,6 +183,7 @@ func (t *Tracker) tick(now time.Time) {
 	if t.ticks%10 == 0 {
 		t.sweepIdle(now)
 		t.limits.sweep(now)
+		t.reports.sweep(now)
 	}
 }
 

@@ -225,27 +225,35 @@ func TestLiveFetchPush(t *testing.T) {
 	}
 }
 
+// TestBadPeerDrop: two viewers at different addresses (DefaultDropQuorum)
+// report bad bytes from a peer; it is dropped, and every peer that knew
+// it is told.
 func TestBadPeerDrop(t *testing.T) {
 	e := newEnv(t, Config{})
 	bad := e.join("10.0.0.1", testSwarm, true)
 	victim := e.join("10.0.0.2", testSwarm, true)
+	second := e.join("10.0.0.4", testSwarm, true)
 	bystander := e.join("10.0.0.3", testSwarm, true)
 	bad.neighborsUntil(func(p []string) bool { return contains(p, victim.id) && contains(p, bystander.id) })
 	var sum [32]byte
 	e.tr.PutHash(testSwarm, 3, sum, 10)
 	bad.send(&HaveMsg{Ranges: []Range{{0, 5}}})
 	bad.sync()
-	if p := victim.want(3); !contains(p.Peers, bad.id) {
-		t.Fatalf("want: %+v", p)
+	for _, c := range []*client{victim, second} {
+		if p := c.want(3); !contains(p.Peers, bad.id) {
+			t.Fatalf("want: %+v", p)
+		}
 	}
 	victim.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Bytes: 10, Reason: ReasonHash})
+	victim.sync()
+	second.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Bytes: 10, Reason: ReasonSize})
 	if m := bad.expect(TypeError).(*ErrorMsg); m.Code != CodeDropped {
 		t.Fatalf("bad peer got %+v", m)
 	}
 	if st := bad.closed(); st != websocket.StatusPolicyViolation {
 		t.Fatalf("close status %v", st)
 	}
-	for _, c := range []*client{victim, bystander} {
+	for _, c := range []*client{victim, second, bystander} {
 		if _, err := c.waitFor(TypeDrop, func(m Message) bool { return m.(*DropMsg).Peer == bad.id }); err != nil {
 			t.Fatalf("no drop: %v", err)
 		}
@@ -253,7 +261,7 @@ func TestBadPeerDrop(t *testing.T) {
 	if p := bystander.want(3); contains(p.Peers, bad.id) {
 		t.Fatalf("dropped peer still listed: %+v", p)
 	}
-	if v := e.metricValue("classmesh_p2p_hash_failures_total", nil); v != 1 {
+	if v := e.metricValue("classmesh_p2p_hash_failures_total", nil); v != 2 {
 		t.Fatalf("hash failures %v", v)
 	}
 	if v := e.metricValue("classmesh_p2p_connection_failures_total", map[string]string{"reason": failDropped}); v != 1 {

@@ -3,6 +3,8 @@ package peer
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -80,33 +82,53 @@ func TestTwoPeers(t *testing.T) {
 	t.Logf("second peer: %d/%d bytes from the first (%.0f%%)", fromPeer, total, 100*float64(fromPeer)/float64(total))
 }
 
-// TestMaliciousPeersDetected: two peers corrupt every segment they serve.
-// Every corrupted transfer is rejected, reported and its sender dropped;
-// the viewer plays every segment intact from HTTP.
+// fromAddr makes a peer dial the tracker and the edge from a loopback
+// address of its own (Linux routes all of 127.0.0.0/8 to lo), so the
+// tracker sees separate client addresses in one 127.0.0.0/24 group.
+func fromAddr(ip string) func(*Config) {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return func(c *Config) {
+		c.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	}
+}
+
+// TestMaliciousPeersDetected: two peers corrupt every segment they serve;
+// two download-only viewers at other addresses take every segment from
+// them or HTTP. Every corrupted transfer is rejected and reported, the
+// viewers play every segment intact from HTTP, and the tracker drops both
+// senders once the two viewers' addresses reported them
+// (p2p.DefaultDropQuorum).
 func TestMaliciousPeersDetected(t *testing.T) {
 	e := newEnv(t, p2p.DefaultConfig())
-	bad1 := e.newPeer(t, func(c *Config) { c.Malicious = true })
-	bad2 := e.newPeer(t, func(c *Config) { c.Malicious = true })
+	bad1 := e.newPeer(t, func(c *Config) { fromAddr("127.0.0.1")(c); c.Malicious = true })
+	bad2 := e.newPeer(t, func(c *Config) { fromAddr("127.0.0.3")(c); c.Malicious = true })
 	fetchAll(t, e, bad1, 0)
 	fetchAll(t, e, bad2, 0)
-	v := e.newPeer(t, nil)
-	waitFor(t, 20*time.Second, "data channels to both malicious peers", linked(bad1, bad2, v))
+	var viewers []*Peer
+	for _, ip := range []string{"127.0.0.2", "127.0.0.4"} {
+		viewers = append(viewers, e.newPeer(t, func(c *Config) { fromAddr(ip)(c); c.Upload = false }))
+	}
+	waitFor(t, 20*time.Second, "data channels from both viewers to both malicious peers", func() bool {
+		return viewers[0].Stats().LinksOpen >= 2 && viewers[1].Stats().LinksOpen >= 2
+	})
 
-	results := fetchAll(t, e, v, 20*time.Second) // bytes checked against the files
-	var rejected int
-	for _, r := range results {
-		rejected += r.Rejected
-		if r.Source != p2p.SourceHTTP {
-			t.Fatalf("segment %d accepted from peer %s", r.Seq, r.Peer)
+	var rejected, rejectedHash int64
+	for _, v := range viewers {
+		for _, r := range fetchAll(t, e, v, 20*time.Second) { // bytes checked against the files
+			rejected += int64(r.Rejected)
+			if r.Source != p2p.SourceHTTP {
+				t.Fatalf("segment %d accepted from peer %s", r.Seq, r.Peer)
+			}
+		}
+		s := v.Stats()
+		rejectedHash += s.RejectedHash
+		if s.BytesPeer != 0 || s.BadPeers != 2 || s.LinksOpen != 0 {
+			t.Fatalf("viewer stats after the attack: %+v", s)
 		}
 	}
-	s := v.Stats()
 	served := bad1.Stats().SegmentsUploaded + bad2.Stats().SegmentsUploaded
-	if served == 0 || s.RejectedHash != served || int64(rejected) != served {
-		t.Fatalf("malicious peers served %d segments, viewer rejected %d (hash) / %d (results)", served, s.RejectedHash, rejected)
-	}
-	if s.BytesPeer != 0 || s.BadPeers != 2 || s.LinksOpen != 0 {
-		t.Fatalf("viewer stats after the attack: %+v", s)
+	if served == 0 || rejectedHash != served || rejected != served {
+		t.Fatalf("malicious peers served %d segments, viewers rejected %d (hash) / %d (results)", served, rejectedHash, rejected)
 	}
 	// Reports reach the tracker through the peer's paced write queue,
 	// after Fetch returned: wait for them.
