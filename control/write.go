@@ -99,6 +99,9 @@ func (s *Store) prepare(cmd *Command) (string, error) {
 	if err := rec.validate(); err != nil {
 		return "", err
 	}
+	if err := checkTextFields(rec); err != nil {
+		return "", err
+	}
 	if secret != "" {
 		if cmd.Payload, err = json.Marshal(rec); err != nil {
 			return "", fmt.Errorf("control: encode payload: %w", err)
