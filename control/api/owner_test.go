@@ -1,8 +1,14 @@
 package api
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/classmesh/classmesh/control"
 )
 
 // TestLinkNeedsTheOwnerCourse reproduces finding 4 of issue 11: an
@@ -108,5 +114,39 @@ func TestAssetOwnerKept(t *testing.T) {
 	}
 	if owner, err := e.store.AssetOwner("x"); err != nil || owner != "c" {
 		t.Fatalf("AssetOwner = %q, %v", owner, err)
+	}
+}
+
+// failWriter fails every write with err.
+type failWriter struct{ err error }
+
+func (f failWriter) Apply(context.Context, control.Command) (*control.Result, error) { return nil, f.err }
+
+// TestUnavailableWrites reproduces finding 7 of issue 11: a write whose
+// leader died ended in 500. Every way the catalog can be unreachable is a
+// 503 with Retry-After, and an unknown outcome says so.
+func TestUnavailableWrites(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		err  error
+		code string
+	}{
+		{fmt.Errorf("%w: forward to x: the leader changed", control.ErrIndeterminate), CodeIndeterminate},
+		{fmt.Errorf("%w: no leader elected", control.ErrUnavailable), CodeUnavailable},
+		{fmt.Errorf("%w: raft timeout", control.ErrForwardFailed), CodeUnavailable},
+		{control.ErrNotLeader, CodeUnavailable},
+		{fmt.Errorf("control: %w", context.DeadlineExceeded), CodeUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			h := NewHandler(Config{Reader: e.store, Writer: failWriter{tt.err}, Auth: TokenAuth{Reader: e.store}})
+			req := httptest.NewRequest("POST", "/api/v1/courses", strings.NewReader(`{"id":"c","title":"c","visibility":"public"}`))
+			req.Header.Set("Authorization", "Bearer "+e.admin)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), `"`+tt.code+`"`) {
+				t.Fatalf("%d Retry-After=%q %s, want 503 with Retry-After and code %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body, tt.code)
+			}
+		})
 	}
 }
