@@ -120,7 +120,9 @@ func TestAssetOwnerKept(t *testing.T) {
 // failWriter fails every write with err.
 type failWriter struct{ err error }
 
-func (f failWriter) Apply(context.Context, control.Command) (*control.Result, error) { return nil, f.err }
+func (f failWriter) Apply(context.Context, control.Command) (*control.Result, error) {
+	return nil, f.err
+}
 
 // TestUnavailableWrites reproduces finding 7 of issue 11: a write whose
 // leader died ended in 500. Every way the catalog can be unreachable is a
