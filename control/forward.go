@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,8 @@ type Forwarder struct {
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup // requests being served
+
+	tokens tokenLookups // LookupToken's cache and concurrency bound
 }
 
 // NewForwarder returns a Forwarder for store. opener dials the leader;
@@ -88,7 +91,8 @@ func NewForwarder(store *Store, opener StreamOpener, leaderQUIC func(leaderID, r
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Forwarder{store: store, opener: opener, leaderQUIC: leaderQUIC, log: logger, ctx: ctx, cancel: cancel}
+	return &Forwarder{store: store, opener: opener, leaderQUIC: leaderQUIC, log: logger, ctx: ctx, cancel: cancel,
+		tokens: newTokenLookups()}
 }
 
 // Close stops serving: requests in progress are cancelled and answered,
@@ -376,6 +380,19 @@ func (f *Forwarder) answer(ctx context.Context, peer cluster.PeerInfo, req forwa
 			return f.errorResponse(err)
 		}
 		return okResponse(&forwardResult{Revision: res.Revision, Index: res.Index, Record: res.Record, Secret: res.Secret})
+	case opTokenLookup:
+		if !f.store.IsLeader() {
+			return f.errorResponse(ErrNotLeader)
+		}
+		t, err := f.store.TokenByHash(string(req.cmd))
+		if err != nil {
+			return f.errorResponse(err)
+		}
+		rec, err := json.Marshal(t)
+		if err != nil {
+			return f.errorResponse(err)
+		}
+		return okResponse(&forwardResult{Record: rec})
 	default: // opReadIndex; the decoder admits nothing else
 		idx, err := f.store.ReadIndex(ctx)
 		if err != nil {

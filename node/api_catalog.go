@@ -35,9 +35,19 @@ func (n *Node) catalogAPI() http.Handler {
 		Reader:     n.catalog,
 		Writer:     catalogWriter{n},
 		Linearizer: n.forwarder,
-		Auth:       api.TokenAuth{Reader: n.catalog},
+		Auth:       n.tokenAuth(),
 		Logger:     n.logger.With("part", "api"),
 	})
+}
+
+// tokenAuth checks API tokens against the local replica and, for a token
+// it does not know yet, against the leader.
+func (n *Node) tokenAuth() api.TokenAuth {
+	a := api.TokenAuth{Reader: n.catalog}
+	if n.forwarder != nil {
+		a.Remote = n.forwarder
+	}
+	return a
 }
 
 // playbackTokenRequest is the body of POST /api/v1/playback-tokens.
@@ -52,7 +62,12 @@ type playbackTokenRequest struct {
 // handlePlaybackToken signs a playback URL for an LMS: admins for any
 // scope, instructors for their courses.
 func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
-	p, err := api.TokenAuth{Reader: n.catalog}.Authenticate(r)
+	p, err := n.tokenAuth().Authenticate(r)
+	if errors.Is(err, control.ErrUnavailable) {
+		w.Header().Set("Retry-After", api.RetryAfterSeconds)
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot check the token now (no catalog leader reachable): retry shortly")
+		return
+	}
 	if err != nil || p.Anonymous {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSONError(w, http.StatusUnauthorized, "a bearer token is required")

@@ -152,3 +152,51 @@ func TestUnavailableWrites(t *testing.T) {
 		})
 	}
 }
+
+// fakeLookup answers LookupToken from a fixed table, or with err.
+type fakeLookup struct {
+	tokens map[string]*control.APIToken
+	err    error
+	calls  int
+}
+
+func (f *fakeLookup) LookupToken(_ context.Context, hash string) (*control.APIToken, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	if t, ok := f.tokens[hash]; ok {
+		return t, nil
+	}
+	return nil, control.ErrNotFound
+}
+
+// TestTokenAuthAsksTheLeader reproduces finding 8 of issue 11: a valid
+// token that the local replica does not know yet was a 401. It is checked
+// against the leader first; a token nobody knows stays a 401, and a
+// leader that cannot be asked is a 503, not a 401.
+func TestTokenAuthAsksTheLeader(t *testing.T) {
+	s := openStore(t)
+	late := "cmt_created-on-the-leader"
+	remote := &fakeLookup{tokens: map[string]*control.APIToken{
+		control.HashSecret(late): {ID: "late", Role: control.RoleAdmin},
+	}}
+	h := NewHandler(Config{Reader: s, Writer: s, Auth: TokenAuth{Reader: s, Remote: remote}})
+	get := func(token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/api/v1/tokens", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := get(late); rec.Code != http.StatusOK {
+		t.Fatalf("token known to the leader only: %d %s", rec.Code, rec.Body)
+	}
+	if rec := get("cmt_nobody-knows"); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("unknown token: %d %s", rec.Code, rec.Body)
+	}
+	remote.err = fmt.Errorf("%w: no leader elected", control.ErrUnavailable)
+	if rec := get("cmt_nobody-knows"); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("leader unreachable: %d %s, want 503 with Retry-After", rec.Code, rec.Body)
+	}
+}
