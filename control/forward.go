@@ -205,6 +205,7 @@ func (f *Forwarder) target(ctx context.Context, hint *notLeaderHint) (id, addr s
 		return hint.ID, f.leaderQUIC(hint.ID, hint.Addr), nil
 	}
 	if err := f.store.WaitLeader(ctx); err != nil {
+		f.store.CountRefusal("no_leader")
 		return "", "", fmt.Errorf("%w: no leader elected: %v", ErrUnavailable, err)
 	}
 	if f.store.IsLeader() {
@@ -278,8 +279,10 @@ func (f *Forwarder) roundTrip(ctx context.Context, leaderID, addr string, req fo
 	s, err := f.opener.OpenStream(ctx, addr, ForwardALPN)
 	if err != nil {
 		if errors.Is(context.Cause(ctx), errLeaderChanged) {
+			f.store.CountRefusal("leader_changed")
 			return nil, fmt.Errorf("%w: forward to %s: %v", ErrNotLeader, addr, errLeaderChanged)
 		}
+		f.store.CountRefusal("leader_unreachable")
 		return nil, fmt.Errorf("%w: forward to %s: %v", ErrUnavailable, addr, err)
 	}
 	defer s.CancelRead(0)
@@ -290,6 +293,11 @@ func (f *Forwarder) roundTrip(ctx context.Context, leaderID, addr string, req fo
 	if err != nil {
 		if ctx.Err() != nil {
 			err = context.Cause(ctx)
+		}
+		if errors.Is(err, errLeaderChanged) {
+			f.store.CountRefusal("leader_changed")
+		} else {
+			f.store.CountRefusal("leader_unreachable")
 		}
 		f.log.Warn("control: forward: no answer from the leader", "leader", leaderID, "addr", addr, "err", err)
 		if req.op == opApply {

@@ -93,6 +93,7 @@ func (f *Forwarder) LookupToken(ctx context.Context, hash string) (*APIToken, er
 	case f.tokens.sem <- struct{}{}:
 		defer func() { <-f.tokens.sem }()
 	default:
+		f.countLookup("busy")
 		return nil, fmt.Errorf("%w: too many token lookups at the leader in flight", ErrUnavailable)
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(tokenLookupTimeout, f.store.cfg.WriteTimeout))
@@ -117,12 +118,21 @@ func (f *Forwarder) LookupToken(ctx context.Context, hash string) (*APIToken, er
 	})
 	switch {
 	case err == nil:
+		f.countLookup("found")
 		f.tokens.put(hash, found, now)
 		f.log.Info("control: API token known to the leader, not yet to this replica", "token", found.ID)
 		return found, nil
 	case errors.Is(err, ErrNotFound):
+		f.countLookup("unknown")
 		f.tokens.put(hash, nil, now)
 		return nil, err
 	}
+	f.countLookup("unavailable")
 	return nil, err
+}
+
+func (f *Forwarder) countLookup(result string) {
+	if f.store.metrics != nil {
+		f.store.metrics.tokenLookups.WithLabelValues(result).Inc()
+	}
 }

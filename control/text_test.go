@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestTextControlCharacters reproduces finding 7 of issue 11: titles
@@ -13,7 +15,8 @@ import (
 // field now refuses them when a write is proposed, with the field and the
 // character named; descriptions keep tabs and newlines.
 func TestTextControlCharacters(t *testing.T) {
-	n := newTestNode(t, "n1", true, nil)
+	reg := prometheus.NewRegistry()
+	n := newTestNode(t, "n1", true, func(c *Config) { c.Registerer = reg })
 	leaderOf(t, n)
 	s := n.store
 	ctx := context.Background()
@@ -54,6 +57,9 @@ func TestTextControlCharacters(t *testing.T) {
 			}
 		})
 	}
+	if got := counterValue(t, reg, "classmesh_catalog_refusals_total", "reason", "control_character"); got != float64(len(tests)) {
+		t.Errorf("classmesh_catalog_refusals_total{reason=control_character} = %v, want %d", got, len(tests))
+	}
 	ok := &Course{Title: "Physik für Anfänger — عربى", Description: "Line one\n\tLine two\r\n", Visibility: VisibilityPublic}
 	if _, err := s.Create(ctx, KindCourse, "ok", ok); err != nil {
 		t.Fatalf("plain text refused: %v", err)
@@ -84,4 +90,27 @@ func FuzzCheckControls(f *testing.F) {
 			t.Fatalf("checkControls(%q, %v) = %v, want refused=%v", s, multiline, err, bad)
 		}
 	})
+}
+
+// counterValue returns the value of counter name with label = value in
+// reg (0 when absent).
+func counterValue(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -100,6 +100,8 @@ func (s *Store) prepare(cmd *Command) (string, error) {
 		return "", err
 	}
 	if err := checkTextFields(rec); err != nil {
+		s.CountRefusal("control_character")
+		s.cfg.Logger.Info("control: write refused", "kind", cmd.Kind, "id", cmd.ID, "err", err)
 		return "", err
 	}
 	if secret != "" {

@@ -101,6 +101,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		course = owner
 	}
 	if !p.Admin() && !p.Teaches(course) {
+		n.catalog.CountRefusal("sign_not_owner")
 		n.logger.Info("node: playback token refused", "token", p.TokenID, "asset", req.Asset, "course", req.Course, "owner", course)
 		msg := "this token may not sign URLs for that scope: it needs admin or an instructor of the course"
 		if req.Asset != "" {

@@ -49,9 +49,11 @@ func (h *handler) checkLink(p Principal, field, asset string) error {
 	case err != nil:
 		return err
 	case owner == "":
+		h.countRefusal("link_no_owner")
 		h.log.Info("api: link refused", "token", p.TokenID, "asset", asset, "reason", "no owner")
 		return deny(p, "asset %q belongs to no course: only an admin may link it (or give it an owner with course_id)", asset)
 	case !p.Teaches(owner):
+		h.countRefusal("link_not_owner")
 		h.log.Info("api: link refused", "token", p.TokenID, "asset", asset, "owner", owner)
 		return deny(p, "asset %q belongs to course %q, which this token is not scoped to", asset, owner)
 	}
@@ -66,4 +68,15 @@ func (h *handler) checkNewLink(p Principal, body any, cur *recordInfo) error {
 		return nil
 	}
 	return h.checkLink(p, field, asset)
+}
+
+// refusalCounter is implemented by *control.Store (metrics of refusals).
+type refusalCounter interface {
+	CountRefusal(reason string)
+}
+
+func (h *handler) countRefusal(reason string) {
+	if c, ok := h.cfg.Reader.(refusalCounter); ok {
+		c.CountRefusal(reason)
+	}
 }
