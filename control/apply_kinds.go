@@ -37,6 +37,10 @@ func (w *writer) normalize(rec, old record, rollback bool) error {
 		if old != nil {
 			r.Hash = old.(*APIToken).Hash
 		}
+	case *Asset:
+		if old != nil && r.CourseID == "" {
+			r.CourseID = old.(*Asset).CourseID // registration never clears the owner
+		}
 	}
 	return nil
 }
@@ -68,6 +72,10 @@ func (w *writer) checkRefs(rec, old record) error {
 		}
 	case *Lesson:
 		return w.checkLessonRefs(r, old)
+	case *Asset:
+		if r.CourseID != "" && !w.exists(KindCourse, r.CourseID) {
+			return refMissing("course_id", KindCourse, r.CourseID)
+		}
 	case *LiveSession:
 		if !w.exists(KindCourse, r.CourseID) {
 			return refMissing("course_id", KindCourse, r.CourseID)
@@ -167,6 +175,8 @@ func (w *writer) delete(old record) error {
 	}
 	var err error
 	switch r := old.(type) {
+	case *Course:
+		err = w.releaseAssets(r.ID)
 	case *Module:
 		err = w.editCourse(r.CourseID, func(c *Course) { c.Modules = remove(c.Modules, r.ID) })
 	case *Lesson:

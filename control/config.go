@@ -51,6 +51,13 @@ type Config struct {
 	CommitTimeout      time.Duration
 	// ApplyTimeout bounds the enqueueing of a write. Zero means 10s.
 	ApplyTimeout time.Duration
+	// WriteTimeout bounds a write or a linearizable read through the
+	// Forwarder end to end: waiting for a leader, forwarding, committing.
+	// Past it the call ends with ErrUnavailable, or ErrIndeterminate when
+	// the write was already sent. A write in flight to a leader that
+	// dies ends sooner, as soon as this replica sees the leader change
+	// (about one election timeout). Zero means 10s.
+	WriteTimeout time.Duration
 
 	// MaxBatch is how many concurrent writes the leader puts into one raft
 	// log entry at most. Zero means 256; 1 gives every write its own entry.
@@ -85,6 +92,7 @@ func DefaultConfig() Config {
 		SnapshotInterval:   2 * time.Minute,
 		HistoryLimit:       10,
 		ApplyTimeout:       10 * time.Second,
+		WriteTimeout:       10 * time.Second,
 		MaxBatch:           256,
 		MaxBatchBytes:      1 << 20,
 		MaxBatchesInFlight: 1,
@@ -118,6 +126,7 @@ func (c *Config) Validate() error {
 	zero.Or(&c.SnapshotInterval, d.SnapshotInterval)
 	zero.Or(&c.HistoryLimit, d.HistoryLimit)
 	zero.Or(&c.ApplyTimeout, d.ApplyTimeout)
+	zero.Or(&c.WriteTimeout, d.WriteTimeout)
 	zero.Or(&c.MaxBatch, d.MaxBatch)
 	zero.Or(&c.MaxBatchBytes, d.MaxBatchBytes)
 	zero.Or(&c.MaxBatchesInFlight, d.MaxBatchesInFlight)

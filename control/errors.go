@@ -32,6 +32,10 @@ var (
 	// never retried automatically (a retry could apply it twice); clients
 	// should read before they try again.
 	ErrIndeterminate = errors.New("control: write outcome unknown (leadership lost while committing); read before retrying")
+	// ErrUnavailable is returned when no leader could be reached: none
+	// was elected in time, or the one known could not be dialled. The
+	// write was not applied; retry after a moment (HTTP 503).
+	ErrUnavailable = errors.New("control: catalog unavailable (no reachable leader); retry shortly")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("control: store closed")
 	// ErrBadConfig wraps configuration errors from Config.Validate.

@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,8 @@ type Forwarder struct {
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup // requests being served
+
+	tokens tokenLookups // LookupToken's cache and concurrency bound
 }
 
 // NewForwarder returns a Forwarder for store. opener dials the leader;
@@ -88,7 +91,8 @@ func NewForwarder(store *Store, opener StreamOpener, leaderQUIC func(leaderID, r
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Forwarder{store: store, opener: opener, leaderQUIC: leaderQUIC, log: logger, ctx: ctx, cancel: cancel}
+	return &Forwarder{store: store, opener: opener, leaderQUIC: leaderQUIC, log: logger, ctx: ctx, cancel: cancel,
+		tokens: newTokenLookups()}
 }
 
 // Close stops serving: requests in progress are cancelled and answered,
@@ -108,8 +112,10 @@ func (f *Forwarder) Close() error {
 // forwarded. The Result carries the secret generated on the leader for a
 // created session or token.
 func (f *Forwarder) Apply(ctx context.Context, cmd Command) (*Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.store.cfg.WriteTimeout)
+	defer cancel()
 	var res *Result
-	err := f.withLeader(ctx, func(addr string) error {
+	err := f.withLeader(ctx, func(leaderID, addr string) error {
 		if addr == "" {
 			var err error
 			res, err = f.store.Apply(ctx, cmd)
@@ -119,7 +125,7 @@ func (f *Forwarder) Apply(ctx context.Context, cmd Command) (*Result, error) {
 		if err != nil {
 			return err
 		}
-		w, err := f.roundTrip(ctx, addr, forwardRequest{op: opApply, cmd: b})
+		w, err := f.roundTrip(ctx, leaderID, addr, forwardRequest{op: opApply, cmd: b})
 		if err != nil {
 			return err
 		}
@@ -137,14 +143,16 @@ func (f *Forwarder) Apply(ctx context.Context, cmd Command) (*Result, error) {
 // index from the leader (itself when leading) and waits until the local
 // replica has applied it.
 func (f *Forwarder) Linearize(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, f.store.cfg.WriteTimeout)
+	defer cancel()
 	var idx uint64
-	err := f.withLeader(ctx, func(addr string) error {
+	err := f.withLeader(ctx, func(leaderID, addr string) error {
 		var err error
 		if addr == "" {
 			idx, err = f.store.ReadIndex(ctx)
 			return err
 		}
-		w, err := f.roundTrip(ctx, addr, forwardRequest{op: opReadIndex})
+		w, err := f.roundTrip(ctx, leaderID, addr, forwardRequest{op: opReadIndex})
 		if err == nil {
 			idx = w.Index
 		}
@@ -158,14 +166,14 @@ func (f *Forwarder) Linearize(ctx context.Context) error {
 
 // withLeader runs do against the leader's QUIC address ("" when this node
 // leads), once more after a short wait when it reports ErrNotLeader.
-func (f *Forwarder) withLeader(ctx context.Context, do func(addr string) error) error {
+func (f *Forwarder) withLeader(ctx context.Context, do func(leaderID, addr string) error) error {
 	var hint *notLeaderHint
 	for attempt := 0; ; attempt++ {
-		addr, err := f.target(ctx, hint)
+		id, addr, err := f.target(ctx, hint)
 		if err != nil {
 			return err
 		}
-		err = do(addr)
+		err = do(id, addr)
 		if !errors.Is(err, ErrNotLeader) || attempt > 0 {
 			return err
 		}
@@ -179,50 +187,103 @@ func (f *Forwarder) withLeader(ctx context.Context, do func(addr string) error) 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("control: forward: %w", ctx.Err())
+			return fmt.Errorf("%w: forward: %v", ErrUnavailable, ctx.Err())
 		case <-t.C:
 		}
 	}
 }
 
-// target returns "" when this node leads, else the leader's QUIC address:
-// the hint of a node that answered "not leader" when it names another
-// node, else the local view, waiting for a leader to be known.
-func (f *Forwarder) target(ctx context.Context, hint *notLeaderHint) (string, error) {
+// target returns "" when this node leads, else the leader's id and QUIC
+// address: the hint of a node that answered "not leader" when it names
+// another node, else the local view, waiting (bounded by ctx) for a leader
+// to be known.
+func (f *Forwarder) target(ctx context.Context, hint *notLeaderHint) (id, addr string, err error) {
 	if f.store.IsLeader() {
-		return "", nil
+		return "", "", nil
 	}
 	if hint != nil && hint.ID != f.store.cfg.NodeID && hint.Addr != "" {
-		return f.leaderQUIC(hint.ID, hint.Addr), nil
+		return hint.ID, f.leaderQUIC(hint.ID, hint.Addr), nil
 	}
 	if err := f.store.WaitLeader(ctx); err != nil {
-		return "", err
+		f.store.CountRefusal("no_leader")
+		return "", "", fmt.Errorf("%w: no leader elected: %v", ErrUnavailable, err)
 	}
 	if f.store.IsLeader() {
-		return "", nil
+		return "", "", nil
 	}
-	id, addr := f.store.Leader()
-	if id == "" || addr == "" {
-		return "", fmt.Errorf("%w: no leader known", ErrNotLeader)
+	id, raftAddr := f.store.Leader()
+	if id == "" || raftAddr == "" {
+		return "", "", fmt.Errorf("%w: no leader known", ErrNotLeader)
 	}
-	return f.leaderQUIC(id, addr), nil
+	return id, f.leaderQUIC(id, raftAddr), nil
 }
 
-// roundTrip sends one request to addr and decodes the answer.
-func (f *Forwarder) roundTrip(ctx context.Context, addr string, req forwardRequest) (*forwardResult, error) {
+// errLeaderChanged is the cause that ends a forwarded request when this
+// replica sees another leader (or none) than the one it was sent to.
+var errLeaderChanged = errors.New("the leader changed while the request was in flight")
+
+// leaderWatchInterval is how often a forwarded request checks that its
+// leader is still the one this replica knows.
+const leaderWatchInterval = 50 * time.Millisecond
+
+// watchLeader cancels ctx with errLeaderChanged as soon as the local
+// replica's view of the leader moves away from what it was when the
+// request started, to anything but leaderID: a leader that died answers
+// nothing, and without this the request would wait for QUIC's idle
+// timeout (30 s). (A request sent to a leader named in a "not leader"
+// answer may start while the local view still names the old one.) It
+// returns a function that stops the watch.
+func (f *Forwarder) watchLeader(ctx context.Context, leaderID string, cancel context.CancelCauseFunc) (stop func()) {
+	initial, _ := f.store.Leader()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(leaderWatchInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if id, _ := f.store.Leader(); id != initial && id != leaderID {
+					cancel(errLeaderChanged)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// roundTrip sends one request to the leader leaderID at addr and decodes
+// the answer. It ends early when the local replica sees the leader change.
+// Failures are typed for the API (503): a request that could not be sent
+// is ErrUnavailable (or ErrNotLeader when the leader changed first, so
+// withLeader retries at the new one); a write that was sent and got no
+// answer is ErrIndeterminate, since it may have been committed.
+func (f *Forwarder) roundTrip(ctx context.Context, leaderID, addr string, req forwardRequest) (*forwardResult, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		req.timeout = time.Until(dl)
 		if req.timeout <= 0 {
-			return nil, fmt.Errorf("control: forward: %w", context.DeadlineExceeded)
+			return nil, fmt.Errorf("%w: forward: %v", ErrUnavailable, context.DeadlineExceeded)
 		}
 	}
 	frame, err := encodeForwardRequest(req)
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer f.watchLeader(ctx, leaderID, cancel)()
 	s, err := f.opener.OpenStream(ctx, addr, ForwardALPN)
 	if err != nil {
-		return nil, fmt.Errorf("control: forward to %s: %w", addr, err)
+		if errors.Is(context.Cause(ctx), errLeaderChanged) {
+			f.store.CountRefusal("leader_changed")
+			return nil, fmt.Errorf("%w: forward to %s: %v", ErrNotLeader, addr, errLeaderChanged)
+		}
+		f.store.CountRefusal("leader_unreachable")
+		return nil, fmt.Errorf("%w: forward to %s: %v", ErrUnavailable, addr, err)
 	}
 	defer s.CancelRead(0)
 	// A past deadline unblocks Write and Read when ctx ends.
@@ -231,9 +292,18 @@ func (f *Forwarder) roundTrip(ctx context.Context, addr string, req forwardReque
 	body, err := exchange(s, frame)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("control: forward to %s: %w", addr, ctx.Err())
+			err = context.Cause(ctx)
 		}
-		return nil, fmt.Errorf("control: forward to %s: %w", addr, err)
+		if errors.Is(err, errLeaderChanged) {
+			f.store.CountRefusal("leader_changed")
+		} else {
+			f.store.CountRefusal("leader_unreachable")
+		}
+		f.log.Warn("control: forward: no answer from the leader", "leader", leaderID, "addr", addr, "err", err)
+		if req.op == opApply {
+			return nil, fmt.Errorf("%w: forward to %s: %v", ErrIndeterminate, addr, err)
+		}
+		return nil, fmt.Errorf("%w: forward to %s: %v", ErrUnavailable, addr, err)
 	}
 	w, err := decodeForwardResponse(body)
 	if err != nil {
@@ -318,6 +388,19 @@ func (f *Forwarder) answer(ctx context.Context, peer cluster.PeerInfo, req forwa
 			return f.errorResponse(err)
 		}
 		return okResponse(&forwardResult{Revision: res.Revision, Index: res.Index, Record: res.Record, Secret: res.Secret})
+	case opTokenLookup:
+		if !f.store.IsLeader() {
+			return f.errorResponse(ErrNotLeader)
+		}
+		t, err := f.store.TokenByHash(string(req.cmd))
+		if err != nil {
+			return f.errorResponse(err)
+		}
+		rec, err := json.Marshal(t)
+		if err != nil {
+			return f.errorResponse(err)
+		}
+		return okResponse(&forwardResult{Record: rec})
 	default: // opReadIndex; the decoder admits nothing else
 		idx, err := f.store.ReadIndex(ctx)
 		if err != nil {

@@ -500,6 +500,8 @@ func FuzzDecodeForwardRequest(f *testing.F) {
 	f.Add([]byte{1, 2, 0, 0, 0x13, 0x88})
 	f.Add(append([]byte{1, 1, 0, 0, 3, 0xe8}, "\x01{\"op\":\"delete\",\"k\":\"asset\",\"id\":\"a1\",\"at\":\"2026-01-01T00:00:00Z\"}"...))
 	f.Add(append([]byte{1, 1, 0, 0, 0, 0}, "\x01{\"op\":\"create\",\"k\":\"course\",\"id\":\"c1\",\"p\":{\"title\":\"x\",\"visibility\":\"public\"}}"...))
+	f.Add(append([]byte{1, 3, 0, 0, 0x0b, 0xb8}, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"...))
+	f.Add(append([]byte{1, 3, 0, 0, 0, 0}, "9F86D081"...))
 	f.Add([]byte{1, 7, 0, 0, 0, 0})
 	f.Add([]byte{2, 2, 0, 0, 0, 0})
 	f.Add([]byte{1})

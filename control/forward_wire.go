@@ -17,8 +17,10 @@ import (
 //
 //	version (1) | op (1) | timeout in ms (4, big endian, 0 = none) | data
 //
-// where data is an encoded Command (EncodeCommand) for opApply and empty
-// for opReadIndex. A response body is
+// where data is an encoded Command (EncodeCommand) for opApply, empty
+// for opReadIndex, and the 64 lowercase hex digits of an API token's
+// SHA-256 for opTokenLookup (answered with the token record, hash
+// included, or a not_found catalog error). A response body is
 //
 //	version (1) | status (1) | data
 //
@@ -32,8 +34,9 @@ const forwardVersion byte = 1
 type forwardOp byte
 
 const (
-	opApply     forwardOp = 1
-	opReadIndex forwardOp = 2
+	opApply       forwardOp = 1
+	opReadIndex   forwardOp = 2
+	opTokenLookup forwardOp = 3
 )
 
 // forwardStatus is the outcome carried by a response.
@@ -64,7 +67,7 @@ const (
 type forwardRequest struct {
 	op      forwardOp
 	timeout time.Duration // 0 = none given
-	cmd     []byte        // encoded command, opApply only
+	cmd     []byte        // encoded command (opApply) or token hash (opTokenLookup)
 }
 
 // forwardResult is the payload of statusOK. For opApply, Index is the raft
@@ -104,7 +107,9 @@ func encodeForwardRequest(r forwardRequest) ([]byte, error) {
 		return nil, fmt.Errorf("%w: apply without a command", ErrForwardProtocol)
 	case r.op == opReadIndex && len(r.cmd) != 0:
 		return nil, fmt.Errorf("%w: read index takes no data", ErrForwardProtocol)
-	case r.op != opApply && r.op != opReadIndex:
+	case r.op == opTokenLookup && checkHash("hash", string(r.cmd)) != nil:
+		return nil, fmt.Errorf("%w: token lookup needs a lowercase hex SHA-256", ErrForwardProtocol)
+	case r.op != opApply && r.op != opReadIndex && r.op != opTokenLookup:
 		return nil, fmt.Errorf("%w: unknown op %d", ErrForwardProtocol, r.op)
 	case len(r.cmd) > MaxCommandSize:
 		return nil, invalid("payload", "command is %d bytes, limit %d", len(r.cmd), MaxCommandSize)
@@ -147,6 +152,11 @@ func decodeForwardRequest(b []byte) (forwardRequest, error) {
 		if len(data) != 0 {
 			return forwardRequest{}, fmt.Errorf("%w: read index with %d bytes of data", ErrForwardProtocol, len(data))
 		}
+	case opTokenLookup:
+		if checkHash("hash", string(data)) != nil {
+			return forwardRequest{}, fmt.Errorf("%w: token lookup needs a lowercase hex SHA-256, got %d bytes", ErrForwardProtocol, len(data))
+		}
+		r.cmd = data
 	default:
 		return forwardRequest{}, fmt.Errorf("%w: unknown op %d", ErrForwardProtocol, b[1])
 	}

@@ -22,6 +22,7 @@ func FuzzDecodeCommand(f *testing.F) {
 	f.Add([]byte("\x01{\"op\":\"create\",\"k\":\"course\",\"id\":\"c1\",\"at\":\"2026-01-01T00:00:00Z\",\"p\":{\"title\":\"x\",\"visibility\":\"public\"}}"))
 	f.Add([]byte("\x01{\"op\":\"rollback\",\"k\":\"asset\",\"id\":\"a\",\"to\":1}"))
 	f.Add([]byte("\x01{\"op\":\"delete\",\"k\":\"site\",\"id\":\"s\",\"p\":null}"))
+	f.Add([]byte("\x01{\"op\":\"create\",\"k\":\"asset\",\"id\":\"a\",\"at\":\"2026-01-01T00:00:00Z\",\"p\":{\"title\":\"x\u202e\",\"course_id\":\"c\",\"source\":\"a.mp4\",\"status\":\"ready\"}}"))
 	f.Add([]byte{1})
 	f.Add([]byte{})
 	fs, err := openFSM(filepath.Join(f.TempDir(), "catalog.db"), 3, nil)
@@ -39,6 +40,12 @@ func FuzzDecodeCommand(f *testing.F) {
 			}
 			if _, err := DecodeCommand(again); err != nil {
 				t.Fatalf("round trip: %v", err)
+			}
+			// The proposal-time text check takes any decoded payload.
+			if c.Op == OpCreate || c.Op == OpUpdate {
+				if rec, err := c.decodePayload(); err == nil {
+					_ = checkTextFields(rec)
+				}
 			}
 		}
 		idx++

@@ -108,8 +108,16 @@ const (
 )
 
 // Asset is a video asset: Source is a path under --media or an HTTP(S) URL.
+//
+// CourseID is the course that owns the asset (see owner.go): linking it
+// into a lesson or signing playback URLs for it needs rights on that
+// course. Empty means no owner yet: only admins may link or sign for it,
+// and the first lesson (or live session recording) that links it makes
+// its course the owner. An update that leaves it empty keeps the current
+// owner, so origin nodes registering their media never clear it.
 type Asset struct {
 	ID         string      `json:"id"`
+	CourseID   string      `json:"course_id,omitempty"`
 	Title      string      `json:"title"`
 	Source     string      `json:"source"`
 	Renditions []Rendition `json:"renditions,omitempty"`

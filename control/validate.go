@@ -156,6 +156,11 @@ func (a *Asset) validate() error {
 	); err != nil {
 		return err
 	}
+	if a.CourseID != "" {
+		if err := checkID("course_id", a.CourseID); err != nil {
+			return err
+		}
+	}
 	if len(a.Renditions) > maxRenditions {
 		return invalid("renditions", "has %d entries, limit %d", len(a.Renditions), maxRenditions)
 	}

@@ -99,6 +99,11 @@ func (s *Store) prepare(cmd *Command) (string, error) {
 	if err := rec.validate(); err != nil {
 		return "", err
 	}
+	if err := checkTextFields(rec); err != nil {
+		s.CountRefusal("control_character")
+		s.cfg.Logger.Info("control: write refused", "kind", cmd.Kind, "id", cmd.ID, "err", err)
+		return "", err
+	}
 	if secret != "" {
 		if cmd.Payload, err = json.Marshal(rec); err != nil {
 			return "", fmt.Errorf("control: encode payload: %w", err)

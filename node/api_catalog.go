@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -33,9 +35,19 @@ func (n *Node) catalogAPI() http.Handler {
 		Reader:     n.catalog,
 		Writer:     catalogWriter{n},
 		Linearizer: n.forwarder,
-		Auth:       api.TokenAuth{Reader: n.catalog},
+		Auth:       n.tokenAuth(),
 		Logger:     n.logger.With("part", "api"),
 	})
+}
+
+// tokenAuth checks API tokens against the local replica and, for a token
+// it does not know yet, against the leader.
+func (n *Node) tokenAuth() api.TokenAuth {
+	a := api.TokenAuth{Reader: n.catalog}
+	if n.forwarder != nil {
+		a.Remote = n.forwarder
+	}
+	return a
 }
 
 // playbackTokenRequest is the body of POST /api/v1/playback-tokens.
@@ -50,7 +62,12 @@ type playbackTokenRequest struct {
 // handlePlaybackToken signs a playback URL for an LMS: admins for any
 // scope, instructors for their courses.
 func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
-	p, err := api.TokenAuth{Reader: n.catalog}.Authenticate(r)
+	p, err := n.tokenAuth().Authenticate(r)
+	if errors.Is(err, control.ErrUnavailable) {
+		w.Header().Set("Retry-After", api.RetryAfterSeconds)
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot check the token now (no catalog leader reachable): retry shortly")
+		return
+	}
 	if err != nil || p.Anonymous {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSONError(w, http.StatusUnauthorized, "a bearer token is required")
@@ -72,10 +89,30 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 	if req.Course != "" {
 		claims.Scope = playback.CourseScope(req.Course)
 	} else {
-		course = n.access().restricted[req.Asset]
+		// An asset-scoped URL needs rights on the course that owns the
+		// asset, not on any course that links it: an instructor of
+		// another course must not sign for it.
+		owner, err := n.catalog.AssetOwner(req.Asset)
+		if err != nil && !errors.Is(err, control.ErrNotFound) {
+			n.logger.Error("node: playback token: asset owner", "asset", req.Asset, "err", err)
+			writeJSONError(w, http.StatusInternalServerError, "cannot read the catalog")
+			return
+		}
+		course = owner
 	}
 	if !p.Admin() && !p.Teaches(course) {
-		writeJSONError(w, http.StatusForbidden, "this token may not sign URLs for that scope")
+		n.catalog.CountRefusal("sign_not_owner")
+		n.logger.Info("node: playback token refused", "token", p.TokenID, "asset", req.Asset, "course", req.Course, "owner", course)
+		msg := "this token may not sign URLs for that scope: it needs admin or an instructor of the course"
+		if req.Asset != "" {
+			msg = fmt.Sprintf("this token may not sign URLs for asset %q: it needs admin or an instructor of the course that owns it", req.Asset)
+			if course == "" {
+				msg += " (it has no owner course yet: an admin signs for it or sets its course_id)"
+			} else {
+				msg += fmt.Sprintf(" (%q)", course)
+			}
+		}
+		writeJSONError(w, http.StatusForbidden, msg)
 		return
 	}
 	ttl := time.Duration(req.TTL) * time.Second
@@ -86,6 +123,13 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 	if req.Subnet != "" {
 		if claims.Subnet, err = netip.ParsePrefix(req.Subnet); err != nil {
 			writeJSONError(w, http.StatusUnprocessableEntity, "subnet: "+err.Error())
+			return
+		}
+		// ::ffff:10.0.0.0/104 names IPv4 clients, which the node sees as
+		// IPv4 addresses: sign the IPv4 prefix (or refuse a mapped prefix
+		// that has no IPv4 form).
+		if claims.Subnet, err = playback.NormalizeSubnet(claims.Subnet); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "subnet: "+err.Error())
 			return
 		}
 	}
@@ -100,6 +144,9 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"token": tok, "expires": claims.Expiry.UTC().Format(time.RFC3339), "kid": key.Kid}
+	if claims.Subnet.IsValid() {
+		out["subnet"] = claims.Subnet.String()
+	}
 	if req.Asset != "" {
 		out["url"] = "/t/" + tok + "/v/" + req.Asset + "/master.m3u8"
 	}

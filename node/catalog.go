@@ -250,6 +250,7 @@ func (n *Node) registerAssets(ctx context.Context) bool {
 		}
 		op, ifMatch := control.OpCreate, uint64(0)
 		if cur, err := n.catalog.Asset(a.ID); err == nil {
+			rec.CourseID = cur.CourseID // the owner is the admin's, not the origin's
 			if sameAsset(cur, &rec) {
 				continue
 			}

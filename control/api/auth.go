@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,11 +48,23 @@ type TokenStore interface {
 	TokenByHash(hash string) (*control.APIToken, error)
 }
 
+// TokenLookup asks the catalog leader for a token the local replica does
+// not know (yet); implemented by *control.Forwarder.
+type TokenLookup interface {
+	LookupToken(ctx context.Context, hash string) (*control.APIToken, error)
+}
+
 // TokenAuth authenticates "Authorization: Bearer <token>" against the API
 // tokens of the catalog: the token is hashed with control.HashSecret and
 // looked up by hash.
 type TokenAuth struct {
 	Reader TokenStore
+	// Remote, when set, is asked before a token the local replica does
+	// not know is refused: a replica that lags behind the leader (just
+	// started, a slow non-voter) would otherwise answer 401 to a token
+	// created a moment ago. When the leader cannot be asked the answer
+	// is 503, not 401.
+	Remote TokenLookup
 }
 
 // maxTokenLen bounds the bearer tokens that are hashed and looked up.
@@ -71,7 +84,11 @@ func (a TokenAuth) Authenticate(r *http.Request) (Principal, error) {
 	if tok == "" || len(tok) > maxTokenLen {
 		return Principal{}, fmt.Errorf("%w: empty or oversized token", ErrBadToken)
 	}
-	t, err := a.Reader.TokenByHash(control.HashSecret(tok))
+	hash := control.HashSecret(tok)
+	t, err := a.Reader.TokenByHash(hash)
+	if errors.Is(err, control.ErrNotFound) && a.Remote != nil {
+		t, err = a.Remote.LookupToken(r.Context(), hash)
+	}
 	if errors.Is(err, control.ErrNotFound) {
 		return Principal{}, fmt.Errorf("%w: unknown token", ErrBadToken)
 	}

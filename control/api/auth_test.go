@@ -50,7 +50,8 @@ func TestTokensAndAuth(t *testing.T) {
 			t.Fatalf("token list leaks secrets: %v", m)
 		}
 	}
-	lesson := obj{"module_id": "priv-m", "title": "New", "asset_id": "a1"}
+	e.must(201, "POST", "/api/v1/assets", e.admin, obj{"id": "a-priv", "course_id": "priv", "title": "Priv", "source": "v/p.mp4", "status": "ready"})
+	lesson := obj{"module_id": "priv-m", "title": "New", "asset_id": "a-priv"}
 	session := obj{"course_id": "priv", "title": "Live", "scheduled_start": "2030-01-01T10:00:00Z", "scheduled_end": "2030-01-01T11:00:00Z"}
 	cases := []struct {
 		name, method, path, token string
@@ -69,6 +70,7 @@ func TestTokensAndAuth(t *testing.T) {
 		{"instructor session in scope", "POST", "/api/v1/sessions", ins, session, 201},
 		{"instructor module out of scope", "POST", "/api/v1/modules", ins, obj{"course_id": "pub", "title": "x"}, 403},
 		{"instructor lesson out of scope", "POST", "/api/v1/lessons", ins, obj{"module_id": "pub-m", "title": "x", "asset_id": "a1"}, 403},
+		{"instructor links an asset without owner", "POST", "/api/v1/lessons", ins, obj{"module_id": "priv-m", "title": "x", "asset_id": "a1"}, 403},
 		{"instructor course write", "POST", "/api/v1/courses", ins, obj{"title": "x", "visibility": "public"}, 403},
 		{"instructor delete out of scope", "DELETE", "/api/v1/lessons/pub-l", ins, nil, 403},
 		{"instructor tokens", "GET", "/api/v1/tokens", ins, nil, 403},

@@ -39,6 +39,9 @@ type Reader interface {
 	Get(k control.Kind, id string) (json.RawMessage, error)
 	List(k control.Kind, keep func(json.RawMessage) bool) ([]json.RawMessage, error)
 	History(k control.Kind, id string) ([]json.RawMessage, error)
+	// AssetOwner returns the course that owns an asset ("" for none), or
+	// a not-found error.
+	AssetOwner(id string) (string, error)
 }
 
 // Linearizer makes the local replica current for a linearizable read: the

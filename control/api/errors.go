@@ -26,6 +26,10 @@ const (
 	CodeInternal      = "internal"
 )
 
+// RetryAfterSeconds is the Retry-After of every 503: about two raft
+// elections, so a client retrying once usually finds the new leader.
+const RetryAfterSeconds = "2"
+
 // errorBody is the JSON of every error response.
 type errorBody struct {
 	Error string `json:"error"`
@@ -81,7 +85,8 @@ func errorResponse(err error) (int, errorBody) {
 		return http.StatusUnauthorized, errorBody{Error: err.Error(), Code: CodeUnauthorized}
 	case errors.Is(err, control.ErrIndeterminate):
 		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: CodeIndeterminate}
-	case errors.Is(err, control.ErrNotLeader), errors.Is(err, control.ErrClosed),
+	case errors.Is(err, control.ErrNotLeader), errors.Is(err, control.ErrClosed), errors.Is(err, control.ErrUnavailable),
+		errors.Is(err, control.ErrForwardFailed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.Is(err, ErrNoLinearizer):
 		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: CodeUnavailable}
 	}
@@ -109,6 +114,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="classmesh"`)
+	case status == http.StatusServiceUnavailable:
+		// No leader, or it died with the request in flight: an election
+		// takes about a second; read first when the code is indeterminate.
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+		h.log.Warn("api: catalog unavailable", "method", r.Method, "path", r.URL.Path, "code", body.Code, "err", err)
 	case status >= 500:
 		h.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -177,6 +177,7 @@ func (nopReader) List(control.Kind, func(json.RawMessage) bool) ([]json.RawMessa
 	return nil, nil
 }
 func (nopReader) History(control.Kind, string) ([]json.RawMessage, error) { return nil, nil }
+func (nopReader) AssetOwner(string) (string, error)                       { return "", control.ErrNotFound }
 
 type nopWriter struct{}
 

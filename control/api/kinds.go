@@ -246,6 +246,10 @@ type recordInfo struct {
 	ID       string `json:"id"`
 	// Visibility is set for courses.
 	Visibility string `json:"visibility"`
+	// AssetID and RecordingAsset are the assets a lesson or a session
+	// links.
+	AssetID        string `json:"asset_id"`
+	RecordingAsset string `json:"recording_asset"`
 }
 
 func infoOf(rec json.RawMessage) recordInfo {

@@ -76,6 +76,14 @@ func jsonContent(schema obj) obj { return obj{"application/json": obj{"schema": 
 
 func errResp(desc string) obj { return obj{"description": desc, "content": jsonContent(ref("Error"))} }
 
+// unavailable is the 503 of every operation.
+var unavailable = obj{
+	"description": "no leader reachable, or it died with the request in flight (code unavailable: not applied; " +
+		"indeterminate: a write that may have been applied, read before retrying)",
+	"headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}, "description": "seconds"}},
+	"content": jsonContent(ref("Error")),
+}
+
 func buildOpenAPI() obj {
 	schemas := obj{"Error": schemaOf(reflect.TypeFor[errorBody]())}
 	for _, s := range kindSpecs {
@@ -91,6 +99,14 @@ func buildOpenAPI() obj {
 		}
 		schemas[name] = schemaOf(out)
 		schemas[name+"_list"] = obj{"type": "object", "properties": obj{"items": obj{"type": "array", "items": ref(name)}}}
+	}
+	for field, doc := range fieldDocs {
+		kind, name, _ := strings.Cut(field, ".")
+		for _, schema := range []string{kind, kind + "_input"} {
+			if p, ok := schemas[schema].(obj)["properties"].(obj)[name].(obj); ok {
+				p["description"] = doc
+			}
+		}
 	}
 	created := func(base, secret string) obj {
 		s := schemaOf(reflect.TypeOf(kindByPath(base).newBody()).Elem())
@@ -127,6 +143,16 @@ func buildOpenAPI() obj {
 	}
 }
 
+// fieldDocs describes the fields whose meaning is not plain from their
+// name, as "kind.field".
+var fieldDocs = map[string]string{
+	"asset.course_id": "The course that owns the asset (admins set it). Linking the asset into a lesson, recording into it and " +
+		"signing playback URLs for it need admin or an instructor of this course. Empty: owned by the course of the lessons " +
+		"and sessions that use it when they all belong to one course, else by none (admins only). An update without it keeps the owner.",
+	"course.title":       "No control or bidirectional control characters.",
+	"course.description": "No control characters except tab and newlines, no bidirectional control characters.",
+}
+
 func kindByPath(p string) *kindSpec {
 	for _, s := range kindSpecs {
 		if s.path == p {
@@ -151,7 +177,7 @@ func operation(rt route) obj {
 	name := string(rt.spec.kind)
 	op := obj{"operationId": opID(rt), "tags": []string{rt.spec.path}}
 	resp := obj{"400": errResp("malformed request or invalid value (the field is named)"), "401": errResp("missing or invalid token"),
-		"403": errResp("not allowed for this token"), "503": errResp("no leader or linearizable read failed")}
+		"403": errResp("not allowed for this token"), "503": unavailable}
 	one := obj{"description": "the record", "headers": obj{"ETag": obj{"schema": obj{"type": "string"}}}, "content": jsonContent(ref(name))}
 	body := obj{"required": true, "content": jsonContent(ref(name + "_input"))}
 	var params []any

@@ -75,6 +75,9 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, s *kindSpec, p 
 	if err := checkWrite(p, s, h.courseOfBody(body)); err != nil {
 		return err
 	}
+	if err := h.checkNewLink(p, body, nil); err != nil {
+		return err
+	}
 	res, err := h.apply(r, control.Command{Op: control.OpCreate, Kind: s.kind, ID: id}, body)
 	if err != nil {
 		return err
@@ -140,7 +143,11 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request, s *kindSpec, p 
 	if err != nil {
 		return err
 	}
-	if err := checkWrite(p, s, h.courseOfBody(body), infoOf(cur).CourseID); err != nil {
+	ci := infoOf(cur)
+	if err := checkWrite(p, s, h.courseOfBody(body), ci.CourseID); err != nil {
+		return err
+	}
+	if err := h.checkNewLink(p, body, &ci); err != nil {
 		return err
 	}
 	if k, ok := body.(*keyBody); ok && k.Secret == "" {
@@ -198,21 +205,36 @@ func (h *handler) rollback(w http.ResponseWriter, r *http.Request, s *kindSpec, 
 		return err
 	}
 	courses := make([]string, 0, 2)
+	var target *recordInfo
 	for _, rec := range hist {
 		if i := infoOf(rec); i.Revision == to {
 			courses = append(courses, i.CourseID)
+			target = &i
 		}
 	}
 	if len(hist) > 0 {
 		courses = append(courses, infoOf(hist[len(hist)-1]).CourseID)
 	}
+	var current *recordInfo
 	if cur, err := h.cfg.Reader.Get(s.kind, id); err == nil {
-		courses = append(courses, infoOf(cur).CourseID)
+		ci := infoOf(cur)
+		courses = append(courses, ci.CourseID)
+		current = &ci
 	} else if !errIsNotFound(err) {
 		return err
 	}
 	if err := checkWrite(p, s, courses...); err != nil {
 		return err
+	}
+	// A rollback that brings back an older link links that asset again.
+	if target != nil && (current == nil || linkedAssetOf(*current) != linkedAssetOf(*target)) {
+		field := "asset_id"
+		if s.kind == control.KindSession {
+			field = "recording_asset"
+		}
+		if err := h.checkLink(p, field, linkedAssetOf(*target)); err != nil {
+			return err
+		}
 	}
 	res, err := h.apply(r, control.Command{Op: control.OpRollback, Kind: s.kind, ID: id, ToRevision: to, IfMatch: rev}, nil)
 	if err != nil {

@@ -12,7 +12,8 @@ import (
 
 // Sign returns a token granting c, signed with k. An empty c.Kid takes
 // k.Kid; a different one is an error. Expiry is truncated to whole seconds
-// and Subnet is masked. Sign does not check the key's validity window: a
+// and Subnet is normalised (NormalizeSubnet: masked, IPv4-mapped prefixes
+// become IPv4). Sign does not check the key's validity window: a
 // caller choosing which key to sign with should pick one active now.
 func Sign(k Key, c Claims) (string, error) {
 	if err := k.validate(); err != nil {
@@ -24,8 +25,9 @@ func Sign(k Key, c Claims) (string, error) {
 	if c.Kid != k.Kid {
 		return "", fmt.Errorf("%w: kid %q does not match key %q", ErrInvalidClaims, c.Kid, k.Kid)
 	}
-	if c.Subnet.IsValid() {
-		c.Subnet = c.Subnet.Masked()
+	var err error
+	if c.Subnet, err = NormalizeSubnet(c.Subnet); err != nil {
+		return "", err
 	}
 	if err := c.validate(); err != nil {
 		return "", err
@@ -144,9 +146,17 @@ func inScope(scope, asset, courseID string) bool {
 
 // inSubnet reports whether client is allowed by the optional subnet; an
 // IPv4-mapped IPv6 client matches an IPv4 subnet.
+//
+// A token signed before Sign normalised subnets may carry an IPv4-mapped
+// prefix; it is normalised here too, so it matches IPv4 clients (a mapped
+// prefix that cannot be normalised matches nothing).
 func inSubnet(subnet netip.Prefix, client netip.Addr) bool {
 	if !subnet.IsValid() {
 		return true
+	}
+	subnet, err := NormalizeSubnet(subnet)
+	if err != nil {
+		return false
 	}
 	if subnet.Addr().Is4() {
 		client = client.Unmap()
