@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ func (n *Node) buildCluster() error {
 		AdvertiseAddr: cfg.AdvertiseAddr,
 		QUICAddr:      cfg.QUICAddr,
 		Join:          cfg.Join,
-		Roles:         cfg.Roles,
+		Roles:         n.advertisedRoles(),
 		Region:        cfg.Region,
 		HTTPAddr:      n.URL(),
 		Secret:        cfg.ClusterSecret,
@@ -46,6 +47,35 @@ func (n *Node) buildCluster() error {
 	n.ring = cluster.NewRingKeeper(c, cluster.DefaultRingConfig())
 	n.unsubscribe = c.Subscribe(eventFunc(n.handleClusterEvent))
 	return nil
+}
+
+// hasRole reports whether the node was configured with role r (nil Roles
+// means all three). Local duties follow the configured roles; what other
+// nodes are told follows advertisedRoles.
+func (n *Node) hasRole(r cluster.Role) bool {
+	return len(n.cfg.Roles) == 0 || slices.Contains(n.cfg.Roles, r)
+}
+
+// hasMedia reports whether the node has a media library of its own.
+func (c Config) hasMedia() bool { return c.MediaDir != "" || c.OriginURL != "" || c.Demo }
+
+// advertisedRoles returns the roles gossiped to the cluster: the configured
+// roles, without origin when the node has no media of its own. Other nodes
+// read a member's origin role as "serves classmesh-origin/1"; a node with
+// the default roles but no --media, --origin-url or --demo serves nothing
+// there, and advertising it made every other node dial it and be refused
+// once a minute (issue 11, finding 8). Such a node keeps its local origin
+// duties (RTMP ingest).
+func (n *Node) advertisedRoles() []cluster.Role {
+	roles := n.cfg.Roles
+	if len(roles) == 0 {
+		roles = []cluster.Role{cluster.RoleEdge, cluster.RoleOrigin, cluster.RoleControl}
+	}
+	if n.cfg.hasMedia() || !slices.Contains(roles, cluster.RoleOrigin) {
+		return roles
+	}
+	n.logger.Info("node: origin role without media (--media, --origin-url or --demo): not advertising the origin service")
+	return slices.DeleteFunc(slices.Clone(roles), func(r cluster.Role) bool { return r == cluster.RoleOrigin })
 }
 
 // buildFill wires the fill protocol: this node asks owners for segments
