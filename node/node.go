@@ -84,7 +84,8 @@ type Node struct {
 	closeMu sync.Mutex
 	closed  bool
 
-	readiness readiness // what /readyz waits for besides ready (ready.go)
+	readiness    readiness          // what /readyz waits for besides ready (ready.go)
+	fillForwards prometheus.Counter // fill requests forwarded once to the owner (cluster.go)
 }
 
 // New builds a node from cfg without starting it.
