@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,22 +27,22 @@ import (
 //     committed when this node asked (control.Forwarder.Linearize: a read
 //     index from the leader, then a wait for the local FSM). Until then the
 //     replica may not know the admin token, the assets or the courses.
+//
+// The 503 body names the missing conditions but no error text (it is
+// public, and errors carry internal addresses); the errors are logged.
 type readiness struct {
 	listed   atomic.Bool
 	caughtUp atomic.Bool
-
-	mu         sync.Mutex
-	listErr    string // last failed listing, for the 503 body
-	catalogErr string // last failed catch-up attempt
 }
 
 // Catch-up retry timing: one attempt waits at most catchUpAttempt for a
-// leader and its read index; failed attempts back off up to catchUpMaxWait.
+// leader and its read index; failed attempts back off up to catchUpMaxWait;
+// after catchUpWarnAfter without success a WARN line says why.
 const (
-	catchUpAttempt  = 10 * time.Second
-	catchUpFirst    = 100 * time.Millisecond
-	catchUpMaxWait  = 5 * time.Second
-	readyzBodyLimit = 512 // characters of one error in the 503 body
+	catchUpAttempt   = 10 * time.Second
+	catchUpFirst     = 100 * time.Millisecond
+	catchUpMaxWait   = 5 * time.Second
+	catchUpWarnAfter = time.Minute
 )
 
 // noteListing records the outcome of a listing of the node's origin.
@@ -55,11 +54,8 @@ func (n *Node) noteListing(err error) {
 	if err == nil || (n.remote && n.clusterHasNoOrigin()) {
 		r.listed.Store(true)
 		n.logger.Info("node: first asset listing done", "origin", n.origin.String(), "assets", len(n.library.Assets()))
-		return
 	}
-	r.mu.Lock()
-	r.listErr = err.Error()
-	r.mu.Unlock()
+	// A failed listing is logged by rescanLoop.
 }
 
 // clusterHasNoOrigin reports whether this node is in a cluster (it has
@@ -82,7 +78,7 @@ func (n *Node) clusterHasNoOrigin() bool {
 // leader's commit index, retrying with back-off until ctx ends.
 func (n *Node) catchUpCatalog(ctx context.Context) {
 	defer n.wg.Done()
-	wait := catchUpFirst
+	wait, start, warned := catchUpFirst, time.Now(), false
 	for {
 		actx, cancel := context.WithTimeout(ctx, catchUpAttempt)
 		err := n.forwarder.Linearize(actx)
@@ -95,10 +91,13 @@ func (n *Node) catchUpCatalog(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		n.readiness.mu.Lock()
-		n.readiness.catalogErr = err.Error()
-		n.readiness.mu.Unlock()
-		n.logger.Debug("node: catalog replica not caught up yet", "err", err)
+		if !warned && time.Since(start) > catchUpWarnAfter {
+			warned = true
+			n.logger.Warn("node: catalog replica still not caught up with the leader; /readyz answers 503",
+				"applied_index", n.catalog.AppliedIndex(), "err", err)
+		} else {
+			n.logger.Debug("node: catalog replica not caught up yet", "err", err)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -117,32 +116,19 @@ func (n *Node) notReady() []string {
 		return []string{"node: starting or stopping"}
 	}
 	r := &n.readiness
-	r.mu.Lock()
-	listErr, catalogErr := r.listErr, r.catalogErr
-	r.mu.Unlock()
 	var out []string
 	if !r.listed.Load() {
 		msg := "assets: the first listing of the cluster's origin-role members has not succeeded yet"
 		if !n.remote {
 			msg = "assets: the first listing of the media library has not run yet"
 		}
-		out = append(out, msg+lastError(listErr))
+		out = append(out, msg)
 	}
 	if !r.caughtUp.Load() {
-		out = append(out, fmt.Sprintf("catalog: the replica (applied index %d) has not caught up with the leader's commit index yet%s",
-			n.catalog.AppliedIndex(), lastError(catalogErr)))
+		out = append(out, fmt.Sprintf("catalog: the replica (applied index %d) has not caught up with the leader's commit index yet",
+			n.catalog.AppliedIndex()))
 	}
 	return out
-}
-
-func lastError(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) > readyzBodyLimit {
-		s = s[:readyzBodyLimit] + "..."
-	}
-	return " (last error: " + s + ")"
 }
 
 // handleReadyz answers 200 "ready" when the node can serve what the cluster
