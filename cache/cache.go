@@ -52,9 +52,12 @@ func New(cfg Config) (*Cache, error) {
 		c.mem = newMemTier(cfg.MemoryBytes)
 	}
 	if cfg.Dir != "" {
-		d, evicted, err := openDisk(cfg.Dir, cfg.DiskBytes, cfg.Logger, cfg.Now)
+		d, evicted, reset, err := openDisk(cfg.Dir, cfg.DiskBytes, cfg.Logger, cfg.Now)
 		if err != nil {
 			return nil, err
+		}
+		if reset {
+			c.m.indexResets.Inc()
 		}
 		c.disk = d
 		c.m.evictions.WithLabelValues(TierDisk).Add(float64(evicted))

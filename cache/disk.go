@@ -53,25 +53,14 @@ type diskTier struct {
 
 // openDisk opens or creates the disk tier in dir and rebuilds the policy
 // from the index. Records whose file is missing or has the wrong size are
-// dropped; files without a record and leftover temp files are deleted.
-func openDisk(dir string, capacity int64, log *slog.Logger, now func() time.Time) (*diskTier, int, error) {
+// dropped; files without a record and leftover temp files are deleted. A
+// corrupt index is not fatal: the tier starts empty (disk_recover.go) and
+// reset is true.
+func openDisk(dir string, capacity int64, log *slog.Logger, now func() time.Time) (d *diskTier, evicted int, reset bool, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, 0, fmt.Errorf("cache: disk tier: %w", err)
+		return nil, 0, false, fmt.Errorf("cache: disk tier: %w", err)
 	}
-	db, err := bbolt.Open(filepath.Join(dir, indexFile), 0o600, &bbolt.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		return nil, 0, fmt.Errorf("cache: open index: %w", err)
-	}
-	d := &diskTier{dir: dir, db: db, log: log, now: now, policy: newS3FIFO[*diskObject](capacity)}
-	evicted, err := d.load()
-	if err == nil {
-		err = d.sweep()
-	}
-	if err != nil {
-		_ = db.Close()
-		return nil, 0, err
-	}
-	return d, evicted, nil
+	return openDiskRecovering(dir, capacity, log, now)
 }
 
 // load reads the index into the policy in queue order.

@@ -25,6 +25,9 @@ type metrics struct {
 	fills      *prometheus.CounterVec
 	fillErrors prometheus.Counter
 	fillTime   prometheus.Histogram
+	// indexResets counts starts that found the disk index corrupt and
+	// dropped the disk tier's contents.
+	indexResets prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -66,6 +69,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Duration of fills, successful or not.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 		}),
+		indexResets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classmesh_cache_index_resets_total",
+			Help: "Starts that found the disk index corrupt and dropped the disk tier's contents (see the WARN log line).",
+		}),
 	}
 	for _, t := range []string{TierMemory, TierDisk} {
 		m.bytes.WithLabelValues(t)
@@ -76,7 +83,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.hits, m.misses, m.bytes, m.objects,
-		m.evictions, m.served, m.fills, m.fillErrors, m.fillTime} {
+		m.evictions, m.served, m.fills, m.fillErrors, m.fillTime, m.indexResets} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cache: register metrics: %w", err)
 		}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
+	"github.com/classmesh/classmesh/internal/ident"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -51,7 +51,8 @@ var (
 // has a documented default.
 type Config struct {
 	// NodeID names this node. "" = generated once and stored in
-	// DataDir/node-id. At most 64 characters of [A-Za-z0-9._-].
+	// DataDir/node-id. At most 64 characters of [A-Za-z0-9._-], starting with a
+	// letter, a digit or '_' (internal/ident).
 	NodeID string
 	// DataDir is required. It holds node-id, a generated cluster-secret and
 	// the gossip keyring (all mode 0600).
@@ -149,7 +150,7 @@ func (c Config) Validate() error {
 		return bad("DataDir is required")
 	}
 	if c.NodeID != "" && !validNodeID(c.NodeID) {
-		return bad("NodeID %q: want 1-64 characters of [A-Za-z0-9._-]", c.NodeID)
+		return bad("NodeID: %v", ident.CheckNode(c.NodeID))
 	}
 	for name, a := range map[string]string{"GossipAddr": c.GossipAddr, "QUICAddr": c.QUICAddr} {
 		if _, _, err := net.SplitHostPort(a); err != nil {
@@ -258,12 +259,6 @@ type EventHandler interface {
 	HandleClusterEvent(Event)
 }
 
-// validNodeID reports whether id is a usable node ID.
-func validNodeID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	return strings.IndexFunc(id, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
-	}) < 0
-}
+// validNodeID reports whether id is a usable node ID: the identifier rule
+// of internal/ident with at most ident.MaxNodeLen (64) bytes.
+func validNodeID(id string) bool { return ident.ValidNode(id) }

@@ -14,6 +14,13 @@ import (
 	"github.com/classmesh/classmesh/node/origin"
 )
 
+// MaxFillHops bounds how far a fill request travels: a requester sends Hop
+// 1 to the owner it sees; a receiver that is not the owner in its own view
+// and does not hold the segment may forward it once, with Hop 2, to the
+// owner it sees; a receiver of Hop 2 answers from its cache or origin. So
+// disagreeing rings cost at most one extra hop and never a loop.
+const MaxFillHops = 2
+
 // Fill defaults.
 const (
 	DefaultFillFirstByteTimeout = 2 * time.Second
@@ -133,9 +140,10 @@ var _ stream = (*quic.Stream)(nil)
 
 // FillHandler serves fill requests on the owner. The node implements it by
 // looking the segment up in its cache and filling it from the origin on a
-// miss. A request with Hop > 0 has already been forwarded once: the
-// handler must never forward it to another peer, only answer it locally
-// (or refuse with FillWrongOwner / FillBusy).
+// miss. A handler may forward a request with Hop 1 once, as Hop 2, to the
+// owner in its own view; a request with Hop >= MaxFillHops has already been
+// forwarded: the handler must never forward it to another peer, only answer
+// it locally (or refuse with FillWrongOwner / FillBusy).
 //
 // The handler writes a header with WriteHeader, then the body with Write.
 // Returning an error before the header answers a status derived from the

@@ -49,9 +49,11 @@ func (s FillStatus) valid() bool { return s >= FillOK && s <= FillError }
 // uint64 | requester | region | asset | rendition | object | source, each
 // string a uint16 length and at most 256 bytes of printable UTF-8.
 type FillRequest struct {
-	// Hop counts forwards. Requesters send 1; a handler receiving Hop > 0
-	// must answer from its own cache or origin and never forward the
-	// request again, so a disagreement between rings cannot loop.
+	// Hop counts the nodes the request has reached. Requesters send 1; a
+	// handler receiving Hop 1 may forward once with Hop 2 (MaxFillHops); a
+	// handler receiving Hop >= MaxFillHops must answer from its own cache or
+	// origin and never forward the request again, so a disagreement between
+	// rings cannot loop.
 	Hop uint8
 	// Epoch is the requester's ring epoch, for diagnostics and WrongOwner
 	// decisions.

@@ -8,11 +8,12 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // Field limits.
 const (
-	maxIDLen       = 128
 	maxTitleLen    = 256
 	maxTextLen     = 8192
 	maxListLen     = 1000
@@ -24,20 +25,13 @@ const (
 	maxDurationSec = 7 * 24 * 3600
 )
 
-// checkID checks an id against [A-Za-z0-9._-]{1,128}.
+// checkID checks an id of a record being applied: ident.CheckStored, the
+// identifier rule without its first-character part, so that log entries
+// written before the rule apply the same way everywhere. New ids get the
+// whole rule (ident.Check) in Store.prepare, before they enter the log.
 func checkID(field, id string) error {
-	if id == "" {
-		return invalid(field, "must not be empty")
-	}
-	if len(id) > maxIDLen {
-		return invalid(field, "longer than %d characters", maxIDLen)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
-		if !ok {
-			return invalid(field, "%q: only letters, digits, '.', '_' and '-' are allowed", id)
-		}
+	if err := ident.CheckStored(id); err != nil {
+		return invalid(field, "%v", err)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // Result is the outcome of an applied write.
@@ -73,6 +75,11 @@ func (s *Store) Apply(ctx context.Context, cmd Command) (*Result, error) {
 func (s *Store) prepare(cmd *Command) (string, error) {
 	if err := cmd.check(); err != nil {
 		return "", err
+	}
+	if cmd.Op == OpCreate {
+		if err := ident.Check(cmd.ID); err != nil {
+			return "", invalid("id", "%v", err)
+		}
 	}
 	if cmd.Op != OpCreate && cmd.Op != OpUpdate {
 		return "", nil

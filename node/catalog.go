@@ -245,8 +245,8 @@ func (n *Node) registerAssets(ctx context.Context) bool {
 			rec.Renditions = append(rec.Renditions, control.Rendition{Name: r.ID, Width: r.Width, Height: r.Height,
 				Bitrate: int(r.Bandwidth), Codecs: r.Codec, Path: r.Path})
 		}
-		if len(rec.Title) > 200 {
-			rec.Title = rec.Title[:200]
+		if r := []rune(rec.Title); len(r) > 200 {
+			rec.Title = string(r[:200]) // whole runes: a cut rune is invalid UTF-8, refused for good
 		}
 		op, ifMatch := control.OpCreate, uint64(0)
 		if cur, err := n.catalog.Asset(a.ID); err == nil {
@@ -259,6 +259,11 @@ func (n *Node) registerAssets(ctx context.Context) bool {
 		payload, _ := json.Marshal(rec)
 		_, err := n.forwarder.Apply(ctx, control.Command{Op: op, Kind: control.KindAsset, ID: a.ID, IfMatch: ifMatch, Payload: payload})
 		if err != nil && ctx.Err() == nil {
+			if ce := (*control.Error)(nil); errors.As(err, &ce) && ce.Code == control.CodeInvalid {
+				// Retrying every second cannot help; the next rescan tries again.
+				n.logger.Warn("node: asset refused by the catalog, not retried before the next rescan", "asset", a.ID, "err", err)
+				continue
+			}
 			n.logger.Warn("node: cannot register asset in the catalog", "asset", a.ID, "err", err)
 			ok = false
 		}

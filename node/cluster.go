@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/node/vod"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // buildCluster creates the membership and node-to-node transport. The
@@ -27,7 +29,7 @@ func (n *Node) buildCluster() error {
 		AdvertiseAddr: cfg.AdvertiseAddr,
 		QUICAddr:      cfg.QUICAddr,
 		Join:          cfg.Join,
-		Roles:         cfg.Roles,
+		Roles:         n.advertisedRoles(),
 		Region:        cfg.Region,
 		HTTPAddr:      n.URL(),
 		Secret:        cfg.ClusterSecret,
@@ -48,6 +50,35 @@ func (n *Node) buildCluster() error {
 	return nil
 }
 
+// hasRole reports whether the node was configured with role r (nil Roles
+// means all three). Local duties follow the configured roles; what other
+// nodes are told follows advertisedRoles.
+func (n *Node) hasRole(r cluster.Role) bool {
+	return len(n.cfg.Roles) == 0 || slices.Contains(n.cfg.Roles, r)
+}
+
+// hasMedia reports whether the node has a media library of its own.
+func (c Config) hasMedia() bool { return c.MediaDir != "" || c.OriginURL != "" || c.Demo }
+
+// advertisedRoles returns the roles gossiped to the cluster: the configured
+// roles, without origin when the node has no media of its own. Other nodes
+// read a member's origin role as "serves classmesh-origin/1"; a node with
+// the default roles but no --media, --origin-url or --demo serves nothing
+// there, and advertising it made every other node dial it and be refused
+// once a minute (issue 11, finding 8). Such a node keeps its local origin
+// duties (RTMP ingest).
+func (n *Node) advertisedRoles() []cluster.Role {
+	roles := n.cfg.Roles
+	if len(roles) == 0 {
+		roles = []cluster.Role{cluster.RoleEdge, cluster.RoleOrigin, cluster.RoleControl}
+	}
+	if n.cfg.hasMedia() || !slices.Contains(roles, cluster.RoleOrigin) {
+		return roles
+	}
+	n.logger.Info("node: origin role without media (--media, --origin-url or --demo): not advertising the origin service")
+	return slices.DeleteFunc(slices.Clone(roles), func(r cluster.Role) bool { return r == cluster.RoleOrigin })
+}
+
 // buildFill wires the fill protocol: this node asks owners for segments
 // (client) and answers as an owner (server); an origin-role node with media
 // of its own also serves byte ranges of it to the cluster.
@@ -56,6 +87,13 @@ func (n *Node) buildFill() error {
 	fc.FirstByteTimeout = n.cfg.PeerTimeout
 	fc.Logger = n.logger.With("part", "fill")
 	fc.Registerer = n.registry
+	n.fillForwards = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "classmesh_fill_forwards_total",
+		Help: "Fill requests from another node for a segment this node neither owns in its view of the ring nor holds, forwarded once to the owner it sees (rings disagreed).",
+	})
+	if err := n.registry.Register(n.fillForwards); err != nil {
+		return fmt.Errorf("node: fill metrics: %w", err)
+	}
 	var err error
 	if n.fillClient, err = cluster.NewFillClient(n.cluster.Transport(), fc); err != nil {
 		return fmt.Errorf("node: fill client: %w", err)
@@ -86,27 +124,57 @@ func (n *Node) handleClusterEvent(e cluster.Event) {
 	}
 }
 
-// segmentFill returns the fill function for a cold segment. When it runs
-// it asks the segment's owner in the cluster, or reads the origin when this
-// node is the owner. When the owner fails, this node packages the segment
-// from the origin itself; if the owner had already sent part of the body,
-// only the rest is written (packaging is deterministic, so the bytes are the
-// same), and the learner's response goes on without a break.
+// segmentFill returns the fill function for a segment a learner asked this
+// node for: ownerFill as the first hop.
 func (n *Node) segmentFill(a *vod.Asset, rend *vod.Rendition, num int, object string) cache.FillFunc {
+	return n.ownerFill(a, rend, num, object, fillHop{region: n.cluster.Self().Region})
+}
+
+// fillHop says where a fill request stands: hop is the Hop of the request
+// being answered (0 for a learner's request to this node), requester the
+// node that sent it, region the region it is served in.
+type fillHop struct {
+	hop       uint8
+	requester string
+	region    string
+}
+
+// ownerFill returns the fill function for a cold segment. When it runs it
+// asks the segment's owner in this node's view of the ring, or reads the
+// origin when this node is the owner. When the owner fails, this node
+// packages the segment from the origin itself; if the owner had already
+// sent part of the body, only the rest is written (packaging is
+// deterministic, so the bytes are the same), and the learner's response
+// goes on without a break.
+//
+// Exactly one fill per segment while rings disagree (cluster/DESIGN.md,
+// "Fills while the ring converges"): a node asked by another node (hop 1)
+// for a segment it does not own in its own view, and does not hold (the
+// cache answers hits before any fill runs), forwards the request once to
+// the owner it sees (hop 2) instead of reading the origin, unless that
+// owner is the requester itself. A hop-2 request is always answered
+// locally, so requests never loop.
+func (n *Node) ownerFill(a *vod.Asset, rend *vod.Rendition, num int, object string, from fillHop) cache.FillFunc {
 	return func(ctx context.Context, w io.Writer) error {
 		ring := n.ring.Ring()
 		req := cluster.FillRequest{
-			Hop:         1,
+			Hop:         from.hop + 1,
 			Epoch:       ring.Epoch(),
 			Requester:   n.cluster.ID(),
-			Region:      n.cluster.Self().Region,
+			Region:      from.region,
 			AssetID:     a.ID,
 			RenditionID: rend.ID,
 			Object:      object,
 			Source:      rend.SourceID,
 		}
-		if owner, ok := ring.Owner(req.Key(), req.Region); ok && owner.ID != n.cluster.ID() {
+		owner, ok := ring.Owner(req.Key(), req.Region)
+		if ok && owner.ID != n.cluster.ID() && owner.ID != from.requester && req.Hop <= cluster.MaxFillHops {
 			cache.SetFillSource(ctx, "peer")
+			if from.hop > 0 {
+				n.fillForwards.Inc()
+				n.logger.Debug("node: not the owner of a requested segment; forwarding once",
+					"key", req.Key(), "requester", from.requester, "owner", owner.ID)
+			}
 			res, err := n.fillClient.Fetch(ctx, owner, req, w)
 			if err == nil {
 				return nil
@@ -145,10 +213,11 @@ func (s *skipWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ServeFill answers another node's fill request as the segment's owner: it
-// serves from this node's cache and fills it from the origin on a miss. It
-// never forwards the request again (the requester already chose this node),
-// so disagreeing views of the ring cannot loop.
+// ServeFill answers another node's fill request: it serves from this
+// node's cache and, on a miss, runs ownerFill for the request's hop: the
+// origin when this node owns the segment in its view (or the request was
+// already forwarded once, or came from the owner this node sees), else one
+// forward to the owner it sees.
 func (n *Node) ServeFill(ctx context.Context, req cluster.FillRequest, w cluster.FillResponseWriter) error {
 	refuse := func(st cluster.FillStatus, format string, args ...any) error {
 		return &cluster.FillStatusError{Status: st, Message: fmt.Sprintf(format, args...)}
@@ -176,9 +245,8 @@ func (n *Node) ServeFill(ctx context.Context, req cluster.FillRequest, w cluster
 	}
 	size, _ := rend.SegmentSize(num)
 	key := n.library.CacheKey(a, rend, req.Object)
-	e, err := n.cache.Get(ctx, key, size, func(ctx context.Context, w io.Writer) error {
-		return n.library.WriteSegment(ctx, a, rend, num, w)
-	})
+	e, err := n.cache.Get(ctx, key, size, n.ownerFill(a, rend, num, req.Object,
+		fillHop{hop: max(req.Hop, 1), requester: req.Requester, region: req.Region}))
 	if err != nil {
 		return refuse(fillStatus(err), "%v", err)
 	}

@@ -123,7 +123,7 @@ func (n *Node) buildLive() error {
 	}
 	n.live = &liveParts{mgr: mgr, relay: relay, handler: mgr.Handler(), relayDelay: delay,
 		pumps: map[string]context.CancelFunc{}, remote: map[string]*remoteLive{}}
-	if n.cfg.RTMPAddr == "off" || !n.cluster.Self().Has(cluster.RoleOrigin) {
+	if n.cfg.RTMPAddr == "off" || !n.hasRole(cluster.RoleOrigin) {
 		return nil
 	}
 	addr := n.cfg.RTMPAddr

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cache"
+	"github.com/classmesh/classmesh/internal/ident"
 	"github.com/classmesh/classmesh/node/mp4"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/vod"
@@ -27,24 +28,11 @@ const (
 	maxSegmentNum  = 1_000_000
 )
 
-// validID reports whether s looks like an asset or rendition id:
-// [A-Za-z0-9][A-Za-z0-9._-]{0,127}. Ids are only ever used as map keys,
-// never as file names, but a clear 400 beats a lookup.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case (c == '.' || c == '_' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+// validID reports whether s is an asset or rendition id under the one
+// identifier rule (internal/ident), the rule the indexer and the catalog
+// use. Ids are only ever used as map keys, never as file names, but a clear
+// 400 beats a lookup.
+func validID(s string) bool { return ident.Valid(s) }
 
 // lookup resolves the {asset} path value; it writes the error response and
 // returns nil when the asset cannot be served.

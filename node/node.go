@@ -83,6 +83,9 @@ type Node struct {
 	wg      sync.WaitGroup
 	closeMu sync.Mutex
 	closed  bool
+
+	readiness    readiness          // what /readyz waits for besides ready (ready.go)
+	fillForwards prometheus.Counter // fill requests forwarded once to the owner (cluster.go)
 }
 
 // New builds a node from cfg without starting it.
@@ -205,6 +208,7 @@ func (n *Node) Start(ctx context.Context) error {
 		if err := n.library.Refresh(ctx); err != nil {
 			return fmt.Errorf("node: index %s: %w", n.origin, err)
 		}
+		n.noteListing(nil)
 	}
 	// The cluster keeps retrying --join in the background for as long as
 	// the node runs, not just while Start's ctx lives.
@@ -216,6 +220,8 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.openCatalog(); err != nil {
 		return err
 	}
+	n.wg.Add(1)
+	go n.catchUpCatalog(runCtx)
 	n.assetsDirty.Store(true)
 	if n.catalog.Voter() && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1 {
 		// A lone node leads at once; create the first admin token now so
@@ -330,9 +336,11 @@ func (n *Node) rescanLoop(ctx context.Context) {
 		case <-tick:
 		case <-n.refreshCh:
 		}
-		if err := n.library.Refresh(ctx); err != nil && ctx.Err() == nil {
+		err := n.library.Refresh(ctx)
+		if err != nil && ctx.Err() == nil {
 			n.logger.Warn("node: rescan failed", "origin", n.origin.String(), "err", err)
 		}
+		n.noteListing(err)
 		n.assetsDirty.Store(true)
 	}
 }

@@ -114,15 +114,6 @@ func (n *Node) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-func (n *Node) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	if !n.ready.Load() {
-		httpError(w, http.StatusServiceUnavailable, "not ready")
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ready\n"))
-}
-
 func (n *Node) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 	writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
 }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // Dir is an Origin backed by a local directory. All file access goes
@@ -116,7 +118,7 @@ func (d *Dir) asset(name string) (AssetSpec, bool) {
 	case fi.Mode().IsRegular() && IsMP4Name(name):
 		a := singleFileAsset(name)
 		if !ValidID(a.ID) {
-			d.logger.Warn("origin: invalid asset id skipped", "dir", d.dir, "entry", name)
+			d.logger.Warn("origin: invalid asset id skipped", "dir", d.dir, "entry", name, "rule", ident.Check(a.ID))
 			return AssetSpec{}, false
 		}
 		return a, true
@@ -127,7 +129,7 @@ func (d *Dir) asset(name string) (AssetSpec, bool) {
 // dirAsset reads the subdirectory name as an asset.
 func (d *Dir) dirAsset(name string) (AssetSpec, bool) {
 	if !ValidID(name) {
-		d.logger.Warn("origin: invalid asset id skipped", "dir", d.dir, "entry", name)
+		d.logger.Warn("origin: invalid asset id skipped", "dir", d.dir, "entry", name, "rule", ident.Check(name))
 		return AssetSpec{}, false
 	}
 	names, err := d.readDir(name)
@@ -147,7 +149,7 @@ func (d *Dir) dirAsset(name string) (AssetSpec, bool) {
 			continue
 		}
 		if !ValidID(n) {
-			d.logger.Warn("origin: invalid file name skipped", "dir", d.dir, "file", rel)
+			d.logger.Warn("origin: invalid file name skipped", "dir", d.dir, "file", rel, "rule", ident.Check(n))
 			continue
 		}
 		if fi, err := d.root.Stat(rel); err != nil || !fi.Mode().IsRegular() {

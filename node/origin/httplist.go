@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // List returns the assets of the library sorted by ID.
@@ -81,13 +83,13 @@ func (h *HTTP) indexAsset(ctx context.Context, e indexEntry) (AssetSpec, bool, e
 		}
 		a := singleFileAsset(e.Name)
 		if !ValidID(a.ID) {
-			h.cfg.Logger.Warn("origin: invalid asset id skipped", "origin", h.String(), "entry", e.Name)
+			h.cfg.Logger.Warn("origin: invalid asset id skipped", "origin", h.String(), "entry", e.Name, "rule", ident.Check(a.ID))
 			return AssetSpec{}, false, nil
 		}
 		return a, true, nil
 	}
 	if !ValidID(e.Name) {
-		h.cfg.Logger.Warn("origin: invalid asset id skipped", "origin", h.String(), "entry", e.Name)
+		h.cfg.Logger.Warn("origin: invalid asset id skipped", "origin", h.String(), "entry", e.Name, "rule", ident.Check(e.Name))
 		return AssetSpec{}, false, nil
 	}
 	return h.dirAsset(ctx, e.Name)
@@ -113,7 +115,7 @@ func (h *HTTP) dirAsset(ctx context.Context, name string) (AssetSpec, bool, erro
 			hasMeta = true
 		case !IsMP4Name(e.Name):
 		case !ValidID(e.Name):
-			h.cfg.Logger.Warn("origin: invalid file name skipped", "origin", h.String(), "asset", name, "file", e.Name)
+			h.cfg.Logger.Warn("origin: invalid file name skipped", "origin", h.String(), "asset", name, "file", e.Name, "rule", ident.Check(e.Name))
 		default:
 			a.Files = append(a.Files, path.Join(name, e.Name))
 		}

@@ -8,6 +8,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // Size limits for metadata documents read from a library.
@@ -96,7 +98,7 @@ func parseManifest(data []byte, logger *slog.Logger) ([]AssetSpec, error) {
 // manifestAsset validates one manifest entry.
 func manifestAsset(e manifestEntry, logger *slog.Logger) (AssetSpec, bool) {
 	if !ValidID(e.ID) {
-		logger.Warn("origin: assets.json: invalid asset id skipped", "id", truncate(e.ID, 80))
+		logger.Warn("origin: assets.json: invalid asset id skipped", "id", truncate(e.ID, 80), "rule", ident.Check(e.ID))
 		return AssetSpec{}, false
 	}
 	a := AssetSpec{ID: e.ID, Title: strings.TrimSpace(e.Title), Description: strings.TrimSpace(e.Description)}

@@ -5,6 +5,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // maxPathLen bounds library-relative paths accepted by Open.
@@ -66,22 +68,11 @@ type errReason string
 
 func (e errReason) Error() string { return string(e) }
 
-// ValidID reports whether id can name an asset: one or more of
-// [A-Za-z0-9._-], not "." or "..", and not starting with ".".
-func ValidID(id string) bool {
-	if id == "" || len(id) > 255 || id[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '.' || c == '_' || c == '-'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// ValidID reports whether id can name an asset or a rendition file: the
+// one identifier rule of internal/ident (1-128 bytes of [A-Za-z0-9._-],
+// starting with a letter, a digit or '_'), the same rule the HTTP routes
+// and the catalog apply, so every indexed asset is servable and registrable.
+func ValidID(id string) bool { return ident.Valid(id) }
 
 // IsMP4Name reports whether name has an MP4 extension (.mp4, .m4v, .mov,
 // case-insensitive).
