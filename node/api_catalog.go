@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/control/api"
 	"github.com/classmesh/classmesh/control/playback"
 )
@@ -64,17 +65,26 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := playback.Claims{Scope: req.Asset, Session: req.Session}
-	course := req.Course
-	if (req.Asset == "") == (req.Course == "") {
-		writeJSONError(w, http.StatusUnprocessableEntity, "give exactly one of asset or course")
+	pol := n.access()
+	var courses []string
+	switch {
+	case req.Asset == "" && req.Course == "" && req.Session != "":
+		// A session token: that live session and its recording.
+		c, ok := pol.SessionCourse(req.Session)
+		if !ok {
+			writeJSONError(w, http.StatusNotFound, "no live session "+req.Session)
+			return
+		}
+		claims.Scope, claims.Session, courses = access.SessionScope(req.Session), "", []string{c}
+	case (req.Asset == "") == (req.Course == ""):
+		writeJSONError(w, http.StatusUnprocessableEntity, "give exactly one of asset, course or session")
 		return
+	case req.Course != "":
+		claims.Scope, courses = playback.CourseScope(req.Course), []string{req.Course}
+	default:
+		courses = pol.Courses(req.Asset)
 	}
-	if req.Course != "" {
-		claims.Scope = playback.CourseScope(req.Course)
-	} else {
-		course = n.access().restricted[req.Asset]
-	}
-	if !p.Admin() && !p.Teaches(course) {
+	if !p.Admin() && !slices.ContainsFunc(courses, p.Teaches) {
 		writeJSONError(w, http.StatusForbidden, "this token may not sign URLs for that scope")
 		return
 	}
@@ -89,7 +99,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	key, ok := activeKey(n.access().keys, time.Now())
+	key, ok := activeKey(pol.Keys(), time.Now())
 	if !ok {
 		writeJSONError(w, http.StatusConflict, "no signing key is active: create one with POST /api/v1/keys")
 		return
@@ -100,8 +110,13 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"token": tok, "expires": claims.Expiry.UTC().Format(time.RFC3339), "kid": key.Kid}
-	if req.Asset != "" {
+	switch {
+	case req.Asset != "":
 		out["url"] = "/t/" + tok + "/v/" + req.Asset + "/master.m3u8"
+		out["watch"] = "/t/" + tok + "/watch/" + req.Asset
+	case claims.Scope == access.SessionScope(req.Session):
+		out["url"] = "/t/" + tok + "/live/" + req.Session + "/master.m3u8"
+		out["watch"] = "/t/" + tok + "/watch/" + req.Session + "?live=1"
 	}
 	writeJSON(w, http.StatusCreated, out)
 }
