@@ -1,6 +1,7 @@
 package node
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -65,18 +66,27 @@ func (n *Node) scrubbedMetrics() prometheus.Gatherer {
 	})
 }
 
-// scrubFamilies rewrites media labels in place and merges the series that
-// end up with equal label sets.
+// scrubFamilies rewrites media labels and merges the series that end up
+// with equal label sets. It replaces label pairs rather than modifying
+// them (Gather shares them with the collectors); merged values are
+// written into the first series' own value fields, which Gather creates
+// afresh on every call.
 func scrubFamilies(p *access.Policy, mfs []*dto.MetricFamily) []*dto.MetricFamily {
 	for _, mf := range mfs {
 		changed := false
 		for _, m := range mf.Metric {
-			for _, lp := range m.Label {
-				if f := mediaLabels[lp.GetName()]; f != nil {
-					if v := f(p, lp.GetValue()); v != lp.GetValue() {
-						lp.Value = &v
-						changed = true
-					}
+			for i, lp := range m.Label {
+				f := mediaLabels[lp.GetName()]
+				if f == nil {
+					continue
+				}
+				if v := f(p, lp.GetValue()); v != lp.GetValue() {
+					// The label pairs are shared with the live
+					// collectors: replace, never modify them.
+					labels := slices.Clone(m.Label)
+					labels[i] = &dto.LabelPair{Name: lp.Name, Value: &v}
+					m.Label = labels
+					changed = true
 				}
 			}
 		}
