@@ -177,30 +177,35 @@ func (d Decision) Err() error {
 	return fmt.Errorf("%w: %s: %s", ErrForbidden, d.Reason, d.Detail)
 }
 
-// Check decides req.
+// Check decides req. The common case, free media without a token,
+// allocates nothing.
 func (p *Policy) Check(req Request) Decision {
 	var t *target
-	what := ""
-	switch {
-	case req.Session != "":
-		what = fmt.Sprintf("live session %q", req.Session)
+	if req.Session != "" {
 		if t = p.sessions[req.Session]; t == nil {
-			return Decision{Reason: ReasonUnknownSession, Detail: what + " is not in the catalog"}
+			return Decision{Reason: ReasonUnknownSession, Detail: describe(req) + " is not in the catalog"}
 		}
-	default:
-		what = fmt.Sprintf("asset %q", req.Asset)
+	} else {
 		t = p.assetTarget(req.Asset)
 	}
 	if req.Token == "" {
 		if t.free {
 			return Decision{Allow: true, Reason: ReasonPublic, Public: true}
 		}
-		return Decision{Reason: ReasonTokenRequired, Detail: what + " belongs to a course that is not public: use a signed link from the course"}
+		return Decision{Reason: ReasonTokenRequired, Detail: describe(req) + " belongs to a course that is not public: use a signed link from the course"}
 	}
 	if err := p.verify(req, t); err != nil {
 		return Decision{Reason: playback.Reason(err), Detail: err.Error(), Public: t.free}
 	}
 	return Decision{Allow: true, Reason: ReasonToken, Public: t.free}
+}
+
+// describe names the media of req for messages.
+func describe(req Request) string {
+	if req.Session != "" {
+		return fmt.Sprintf("live session %q", req.Session)
+	}
+	return fmt.Sprintf("asset %q", req.Asset)
 }
 
 // verify checks the token against every scope that covers the request:
@@ -247,8 +252,11 @@ func (p *Policy) assetTarget(id string) *target {
 	if s, ok := p.recordingSession(id); ok {
 		return &target{courses: s.courses, free: s.free, session: s.session}
 	}
-	return &target{free: true}
+	return freeTarget
 }
+
+// freeTarget is every asset in no course (shared, never modified).
+var freeTarget = &target{free: true}
 
 // recordingSession finds the session whose recording directory name id
 // is: the session id, or the id followed by "-N" (node/live's naming).

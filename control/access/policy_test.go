@@ -189,3 +189,14 @@ func TestNoKeysRefusesTokens(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+// TestCheckFreeDoesNotAllocate: the hot path (a segment of free media
+// without a token) costs no allocation.
+func TestCheckFreeDoesNotAllocate(t *testing.T) {
+	p := New(testSnapshot(), Options{})
+	for _, req := range []Request{{Asset: "open"}, {Asset: "orphan"}, {Session: "lpub"}} {
+		if n := testing.AllocsPerRun(100, func() { p.Check(req) }); n != 0 {
+			t.Errorf("Check(%+v): %v allocations", req, n)
+		}
+	}
+}
