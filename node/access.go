@@ -46,8 +46,8 @@ func newAccessRefusals(reg prometheus.Registerer) *prometheus.CounterVec {
 }
 
 // access returns the current policy. If the catalog cannot be read the
-// last policy stays in force (or, before any, one that only serves media
-// of no course).
+// last policy stays in force; before any, a closed one refuses every read
+// (503) rather than serve private media.
 func (n *Node) access() *access.Policy {
 	idx := n.catalog.AppliedIndex()
 	n.accessCache.mu.Lock()
@@ -61,7 +61,7 @@ func (n *Node) access() *access.Policy {
 		if n.accessCache.policy != nil {
 			return n.accessCache.policy
 		}
-		return access.New(access.Snapshot{}, access.Options{})
+		return access.New(access.Snapshot{}, access.Options{Closed: true})
 	}
 	n.accessCache.policy = access.New(s, access.Options{})
 	return n.accessCache.policy
@@ -99,7 +99,8 @@ func (n *Node) accessSnapshot(idx uint64) (access.Snapshot, error) {
 // authorize is the check of every media handler: it asks the policy
 // whether the request (its /t/{token}/ path value and client address) may
 // read req's asset or session. On refusal it writes 403 with a reason code
-// (404 for an unknown live session), logs and counts it, and returns false.
+// (404 for an unknown live session, 503 before the catalog could be read),
+// logs and counts it, and returns false.
 func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, req access.Request) bool {
 	req.Token = r.PathValue("token")
 	req.Client = clientAddr(r)
@@ -108,8 +109,13 @@ func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, re
 		return true
 	}
 	n.refused(path, d, req, r.RemoteAddr)
-	if d.Reason == access.ReasonUnknownSession {
+	switch d.Reason {
+	case access.ReasonUnknownSession:
 		httpError(w, http.StatusNotFound, d.Detail)
+		return false
+	case access.ReasonUnavailable:
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, d.Detail)
 		return false
 	}
 	forbid(w, d.Reason, d.Detail)

@@ -33,8 +33,10 @@
 //   - Check is pure: the same Policy, request and clock give the same
 //     Decision. It never reads the catalog.
 //   - Every refusal has a stable reason code (Decision.Reason), the
-//     playback package's codes for token failures plus ReasonTokenRequired
-//     and ReasonUnknownSession.
+//     playback package's codes for token failures plus ReasonTokenRequired,
+//     ReasonUnknownSession and ReasonUnavailable.
+//   - A Closed policy (the node could not read its catalog) refuses
+//     everything: the model fails closed.
 //   - Label never returns the id of media that does not play freely, so
 //     metrics built with it name no private asset or session.
 package access

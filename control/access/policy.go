@@ -32,6 +32,9 @@ const (
 	ReasonTokenRequired = "token_required"
 	// ReasonUnknownSession: the catalog has no such live session.
 	ReasonUnknownSession = "unknown_session"
+	// ReasonUnavailable: the Policy is Closed (the node could not read
+	// its catalog yet); nothing is served rather than private media.
+	ReasonUnavailable = "catalog_unavailable"
 )
 
 // ErrForbidden wraps every refusal returned by Decision.Err.
@@ -64,6 +67,7 @@ type Policy struct {
 	sessions map[string]*target
 	keys     []playback.Key
 	verifier playback.Verifier
+	closed   bool
 }
 
 // Options tune a Policy; the zero value is the production setting.
@@ -72,6 +76,9 @@ type Options struct {
 	Now func() time.Time
 	// Leeway is the tolerated clock skew for tokens. Zero means none.
 	Leeway time.Duration
+	// Closed refuses every request with ReasonUnavailable (fail closed
+	// when the catalog cannot be read). false is the normal Policy.
+	Closed bool
 }
 
 // New builds the Policy of snapshot s.
@@ -81,6 +88,7 @@ func New(s Snapshot, o Options) *Policy {
 		public:   make(map[string]bool, len(s.Courses)),
 		assets:   map[string]*target{},
 		sessions: make(map[string]*target, len(s.Sessions)),
+		closed:   o.Closed,
 	}
 	for _, c := range s.Courses {
 		p.public[c.ID] = c.Visibility == control.VisibilityPublic
@@ -180,6 +188,9 @@ func (d Decision) Err() error {
 // Check decides req. The common case, free media without a token,
 // allocates nothing.
 func (p *Policy) Check(req Request) Decision {
+	if p.closed {
+		return Decision{Reason: ReasonUnavailable, Detail: "the catalog could not be read: try again shortly"}
+	}
 	var t *target
 	if req.Session != "" {
 		if t = p.sessions[req.Session]; t == nil {
@@ -289,13 +300,13 @@ func (p *Policy) SessionCourse(id string) (string, bool) {
 }
 
 // PublicAsset reports whether asset id plays freely.
-func (p *Policy) PublicAsset(id string) bool { return p.assetTarget(id).free }
+func (p *Policy) PublicAsset(id string) bool { return !p.closed && p.assetTarget(id).free }
 
 // PublicSession reports whether live session id plays freely; an unknown
 // session does not.
 func (p *Policy) PublicSession(id string) bool {
 	t := p.sessions[id]
-	return t != nil && t.free
+	return !p.closed && t != nil && t.free
 }
 
 // AssetLabel returns id for a metric label if the asset plays freely,

@@ -200,3 +200,17 @@ func TestCheckFreeDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedRefusesEverything: a node that cannot read its catalog serves
+// no media rather than private media, and labels nothing by name.
+func TestClosedRefusesEverything(t *testing.T) {
+	p := New(Snapshot{}, Options{Closed: true})
+	for _, req := range []Request{{Asset: "open"}, {Asset: "anything"}, {Session: "lpub"}} {
+		if d := p.Check(req); d.Allow || d.Reason != ReasonUnavailable {
+			t.Fatalf("Check(%+v) = %+v", req, d)
+		}
+	}
+	if p.AssetLabel("anything") != PrivateLabel {
+		t.Fatal("closed policy labels an asset by name")
+	}
+}
