@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +54,8 @@ func signToken(t *testing.T, n *Node, admin, body string) string {
 // TestPrivateLiveClassNeedsToken (finding 3): ffmpeg publishes RTMP to a
 // live session of a private course. /live/{session}/... answers 403
 // without a token and 200 with a course or session token
-// (/t/{token}/live/...); after the class ends its recording's /v/... is
+// (/t/{token}/live/...) and the signed live page plays in Chromium; after
+// the class ends its recording's /v/... is
 // 403 without a token and plays with one; /metrics never names the
 // session.
 func TestPrivateLiveClassNeedsToken(t *testing.T) {
@@ -63,7 +66,7 @@ func TestPrivateLiveClassNeedsToken(t *testing.T) {
 	key, courseTok, sessTok := privateLiveSession(t, n, admin, "secret-course", "secretclass")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	pub := publish(t, ctx, n, key, 8)
+	pub := publish(t, ctx, n, key, 16)
 
 	withCourse := n.URL() + "/t/" + courseTok + "/live/secretclass"
 	waitFor(t, "the live master playlist with a course token", func() bool {
@@ -98,6 +101,19 @@ func TestPrivateLiveClassNeedsToken(t *testing.T) {
 				t.Fatalf("%s: %d %.200s, want %d %q", tc.path, r.code, r.body, tc.code, tc.reason)
 			}
 		})
+	}
+	// The signed live page plays in Chromium (hls.js, LL-HLS through
+	// /t/{token}/live/...).
+	{
+		nodeBin := requireBrowser(t)
+		shot := filepath.Join(artifactsDir(t), "private-live-signed.png")
+		cmd := exec.CommandContext(ctx, nodeBin, "test/play.mjs", "--url",
+			n.URL()+"/t/"+courseTok+"/watch/secretclass?live=1&autoplay=1&muted=1&p2p=off",
+			"--seconds", "4", "--screenshot", shot, "--allow-nonfatal")
+		cmd.Dir = "../player"
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("signed live page in Chromium: %v\n%s", err, out)
+		}
 	}
 	if err := pub.Wait(); err != nil {
 		t.Fatalf("publish: %v %s", err, pub.Stderr)
