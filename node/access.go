@@ -2,111 +2,157 @@ package node
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/classmesh/classmesh/control"
-	"github.com/classmesh/classmesh/control/playback"
+	"github.com/classmesh/classmesh/control/access"
+	"github.com/classmesh/classmesh/p2p"
 )
 
-// accessView is what playback authorisation needs from the catalog,
-// rebuilt only when the local replica has applied new entries.
-type accessView struct {
-	index uint64
-	// restricted maps an asset id to the non-public course that uses it.
-	// An asset used by no course, or by any public course, plays freely.
-	restricted map[string]string
-	keys       []playback.Key
-}
+// Every read of media asks control/access through authorize (HTTP) or
+// admitSwarm (the tracker's join): VOD playlists, init and media
+// segments and hash lists (media.go), live LL-HLS (live.go), recordings
+// (which are VOD assets) and the swarm join on /p2p/ws (p2p.go). The token
+// travels in the path: /t/{token}/v/..., /t/{token}/live/...,
+// /t/{token}/p2p/ws.
 
+// Media paths, the path label of classmesh_access_refusals_total.
+const (
+	pathVOD  = "vod"
+	pathLive = "live"
+	pathP2P  = "p2p"
+)
+
+// accessCache holds the access policy of the catalog at the replica's
+// last applied index; it is rebuilt when that index moves.
 type accessCache struct {
-	mu   sync.Mutex
-	view *accessView
+	mu       sync.Mutex
+	policy   *access.Policy
+	refusals *prometheus.CounterVec
 }
 
-func (n *Node) access() *accessView {
+func newAccessRefusals(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "classmesh_access_refusals_total",
+		Help: "Reads of media refused by the access policy, by path (vod, live, p2p) and reason.",
+	}, []string{"path", "reason"})
+	reg.MustRegister(c)
+	return c
+}
+
+// access returns the current policy. If the catalog cannot be read the
+// last policy stays in force; before any, a closed one refuses every read
+// (503) rather than serve private media.
+func (n *Node) access() *access.Policy {
 	idx := n.catalog.AppliedIndex()
 	n.accessCache.mu.Lock()
 	defer n.accessCache.mu.Unlock()
-	if v := n.accessCache.view; v != nil && v.index == idx {
-		return v
+	if p := n.accessCache.policy; p != nil && p.Index() == idx {
+		return p
 	}
-	v, err := n.buildAccess(idx)
+	s, err := n.accessSnapshot(idx)
 	if err != nil {
 		n.logger.Warn("node: cannot read the catalog for playback access", "err", err)
-		if n.accessCache.view != nil {
-			return n.accessCache.view
+		if n.accessCache.policy != nil {
+			return n.accessCache.policy
 		}
-		return &accessView{restricted: map[string]string{}}
+		return access.New(access.Snapshot{}, access.Options{Closed: true})
 	}
-	n.accessCache.view = v
-	return v
+	n.accessCache.policy = access.New(s, access.Options{})
+	return n.accessCache.policy
 }
 
-func (n *Node) buildAccess(idx uint64) (*accessView, error) {
-	courses, err := n.catalog.Courses()
-	if err != nil {
-		return nil, err
-	}
-	public := map[string]bool{}
-	for _, c := range courses {
-		public[c.ID] = c.Visibility == "public"
+// accessSnapshot reads what the policy needs from the local replica.
+func (n *Node) accessSnapshot(idx uint64) (access.Snapshot, error) {
+	s := access.Snapshot{Index: idx}
+	var err error
+	if s.Courses, err = n.catalog.Courses(); err != nil {
+		return s, err
 	}
 	raw, err := n.catalog.List(control.KindLesson, nil)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
-	v := &accessView{index: idx, restricted: map[string]string{}}
-	free := map[string]bool{}
 	for _, r := range raw {
 		var l control.Lesson
-		if json.Unmarshal(r, &l) != nil || l.AssetID == "" {
-			continue
-		}
-		if public[l.CourseID] {
-			free[l.AssetID] = true
-		} else if _, ok := v.restricted[l.AssetID]; !ok {
-			v.restricted[l.AssetID] = l.CourseID
+		if json.Unmarshal(r, &l) == nil {
+			s.Lessons = append(s.Lessons, l)
 		}
 	}
-	for a := range free {
-		delete(v.restricted, a)
+	if s.Assets, err = n.catalog.Assets(); err != nil {
+		return s, err
 	}
-	keys, err := n.catalog.SigningKeys()
-	if err != nil {
-		return nil, err
+	if s.Sessions, err = n.catalog.Sessions(); err != nil {
+		return s, err
 	}
-	for _, k := range keys {
-		v.keys = append(v.keys, playback.Key{Kid: k.KID, Secret: []byte(k.Secret), NotBefore: k.NotBefore, NotAfter: k.NotAfter})
+	if s.Keys, err = n.catalog.SigningKeys(); err != nil {
+		return s, err
 	}
-	return v, nil
+	return s, nil
 }
 
-// authorizePlayback checks that a learner may fetch media of asset: free
-// assets need nothing; assets of non-public courses need a valid token in
-// the path (/t/{token}/v/...). It writes 403 with a reason code and
-// returns false otherwise.
-func (n *Node) authorizePlayback(w http.ResponseWriter, r *http.Request, asset string) bool {
-	v := n.access()
-	course, restricted := v.restricted[asset]
-	token := r.PathValue("token")
-	if !restricted && token == "" {
+// authorize is the check of every media handler: it asks the policy
+// whether the request (its /t/{token}/ path value and client address) may
+// read req's asset or session. On refusal it writes 403 with a reason code
+// (404 for an unknown live session, 503 before the catalog could be read),
+// logs and counts it, and returns false.
+func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, req access.Request) bool {
+	req.Token = r.PathValue("token")
+	req.Client = clientAddr(r)
+	d := n.access().Check(req)
+	if d.Allow {
 		return true
 	}
-	if token == "" {
-		forbid(w, "token_required", fmt.Sprintf("asset %q belongs to a course that is not public: use a signed URL", asset))
+	n.refused(path, d, req, r.RemoteAddr)
+	switch d.Reason {
+	case access.ReasonUnknownSession:
+		httpError(w, http.StatusNotFound, d.Detail)
+		return false
+	case access.ReasonUnavailable:
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, d.Detail)
 		return false
 	}
-	verifier := playback.Verifier{Keys: func() []playback.Key { return v.keys }}
-	if _, err := verifier.Verify(token, asset, course, clientAddr(r)); err != nil {
-		n.logger.Info("node: playback token refused", "asset", asset, "reason", playback.Reason(err), "client", r.RemoteAddr)
-		forbid(w, playback.Reason(err), err.Error())
-		return false
+	forbid(w, d.Reason, d.Detail)
+	return false
+}
+
+// refused logs and counts a refusal. Private ids are logged (the log is
+// the operator's), never put in metric labels.
+func (n *Node) refused(path string, d access.Decision, req access.Request, client string) {
+	if n.accessCache.refusals != nil {
+		n.accessCache.refusals.WithLabelValues(path, d.Reason).Inc()
 	}
-	return true
+	n.logger.Info("node: media access refused", "path", path, "asset", req.Asset, "session", req.Session,
+		"reason", d.Reason, "client", client)
+}
+
+// admitSwarm is the tracker's admission check (p2p.Config.Admit): a socket
+// joins the swarm of an asset or live session only with the playback
+// authorisation its HTTP requests for that media need. The token comes
+// from the upgrade request's path, /t/{token}/p2p/ws.
+func (n *Node) admitSwarm(r *http.Request, swarm string) error {
+	kind, name, _, ok := p2p.SplitSwarm(swarm)
+	if !ok {
+		return access.ErrForbidden
+	}
+	req := access.Request{Token: r.PathValue("token"), Client: clientAddr(r)}
+	if kind == p2p.KindLive {
+		req.Session = name
+	} else {
+		req.Asset = name
+	}
+	d := n.access().Check(req)
+	if d.Allow {
+		return nil
+	}
+	n.refused(pathP2P, d, req, r.RemoteAddr)
+	return d.Err()
 }
 
 func clientAddr(r *http.Request) netip.Addr {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/control/api"
 	"github.com/classmesh/classmesh/control/playback"
 )
@@ -81,14 +82,23 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := playback.Claims{Scope: req.Asset, Session: req.Session}
-	course := req.Course
-	if (req.Asset == "") == (req.Course == "") {
-		writeJSONError(w, http.StatusUnprocessableEntity, "give exactly one of asset or course")
+	pol := n.access()
+	var courses []string
+	switch {
+	case req.Asset == "" && req.Course == "" && req.Session != "":
+		// A session token: that live session and its recording.
+		c, ok := pol.SessionCourse(req.Session)
+		if !ok {
+			writeJSONError(w, http.StatusNotFound, "no live session "+req.Session)
+			return
+		}
+		claims.Scope, claims.Session, courses = access.SessionScope(req.Session), "", []string{c}
+	case (req.Asset == "") == (req.Course == ""):
+		writeJSONError(w, http.StatusUnprocessableEntity, "give exactly one of asset, course or session")
 		return
-	}
-	if req.Course != "" {
-		claims.Scope = playback.CourseScope(req.Course)
-	} else {
+	case req.Course != "":
+		claims.Scope, courses = playback.CourseScope(req.Course), []string{req.Course}
+	default:
 		// An asset-scoped URL needs rights on the course that owns the
 		// asset, not on any course that links it: an instructor of
 		// another course must not sign for it.
@@ -98,18 +108,20 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusInternalServerError, "cannot read the catalog")
 			return
 		}
-		course = owner
+		if owner != "" {
+			courses = []string{owner}
+		}
 	}
-	if !p.Admin() && !p.Teaches(course) {
+	if !p.Admin() && !slices.ContainsFunc(courses, p.Teaches) {
 		n.catalog.CountRefusal("sign_not_owner")
-		n.logger.Info("node: playback token refused", "token", p.TokenID, "asset", req.Asset, "course", req.Course, "owner", course)
+		n.logger.Info("node: playback token refused", "token", p.TokenID, "asset", req.Asset, "course", req.Course, "session", req.Session)
 		msg := "this token may not sign URLs for that scope: it needs admin or an instructor of the course"
 		if req.Asset != "" {
 			msg = fmt.Sprintf("this token may not sign URLs for asset %q: it needs admin or an instructor of the course that owns it", req.Asset)
-			if course == "" {
+			if len(courses) == 0 {
 				msg += " (it has no owner course yet: an admin signs for it or sets its course_id)"
 			} else {
-				msg += fmt.Sprintf(" (%q)", course)
+				msg += fmt.Sprintf(" (%q)", courses[0])
 			}
 		}
 		writeJSONError(w, http.StatusForbidden, msg)
@@ -133,7 +145,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	key, ok := activeKey(n.access().keys, time.Now())
+	key, ok := activeKey(pol.Keys(), time.Now())
 	if !ok {
 		writeJSONError(w, http.StatusConflict, "no signing key is active: create one with POST /api/v1/keys")
 		return
@@ -147,8 +159,13 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 	if claims.Subnet.IsValid() {
 		out["subnet"] = claims.Subnet.String()
 	}
-	if req.Asset != "" {
+	switch {
+	case req.Asset != "":
 		out["url"] = "/t/" + tok + "/v/" + req.Asset + "/master.m3u8"
+		out["watch"] = "/t/" + tok + "/watch/" + req.Asset
+	case claims.Scope == access.SessionScope(req.Session):
+		out["url"] = "/t/" + tok + "/live/" + req.Session + "/master.m3u8"
+		out["watch"] = "/t/" + tok + "/watch/" + req.Session + "?live=1"
 	}
 	writeJSON(w, http.StatusCreated, out)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/node/live"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/rtmp"
@@ -237,11 +238,29 @@ func (n *Node) dropIdleRemotes() {
 
 // handleLive serves /live/{session}/...: local sessions directly, others
 // after subscribing to their tracks through the relay.
+//
+// The same URLs under /t/{token}/live/... carry a playback token; every
+// request is checked by the access policy first (private courses need a
+// course, or session, token).
 func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
+	if tok := r.PathValue("token"); tok != "" {
+		// Serve /t/{token}/live/... as /live/...: the playlists' URLs are
+		// relative, so the player keeps the prefix on every request.
+		r2 := new(http.Request)
+		*r2 = *r
+		u := *r.URL
+		u.Path = strings.TrimPrefix(r.URL.Path, "/t/"+tok)
+		u.RawPath = ""
+		r2.URL = &u
+		r = r2
+	}
 	rest := strings.TrimPrefix(r.URL.Path, "/live/")
 	id, _, _ := strings.Cut(rest, "/")
 	if !validID(id) {
 		httpError(w, http.StatusBadRequest, "bad session id")
+		return
+	}
+	if !n.authorize(w, r, pathLive, access.Request{Session: id}) {
 		return
 	}
 	if strings.HasSuffix(rest, "/hashes.json") {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cache"
+	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/internal/ident"
 	"github.com/classmesh/classmesh/node/mp4"
 	"github.com/classmesh/classmesh/node/origin"
@@ -42,7 +43,7 @@ func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 		httpError(w, http.StatusBadRequest, "bad asset id")
 		return nil
 	}
-	if !n.authorizePlayback(w, r, id) {
+	if !n.authorize(w, r, pathVOD, access.Request{Asset: id}) {
 		return nil
 	}
 	a, ok := n.library.Asset(id)

@@ -97,6 +97,7 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, logger: cfg.Logger, registry: prometheus.NewRegistry(), refreshCh: make(chan struct{}, 1)}
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics = newHTTPMetrics(n.registry, &n.egress)
+	n.accessCache.refusals = newAccessRefusals(n.registry)
 	if err := n.build(); err != nil {
 		n.closeParts()
 		return nil, err

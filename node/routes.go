@@ -22,8 +22,11 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", n.handleRenditionFile)
 	// Live classes, LL-HLS (live.go).
 	mux.HandleFunc("/live/", n.handleLive)
-	// Peer assistance: the tracker (p2p/PROTOCOL.md).
+	mux.HandleFunc("/t/{token}/live/", n.handleLive)
+	// Peer assistance: the tracker (p2p/PROTOCOL.md); the token form
+	// admits the socket to swarms of private media (access.go).
 	mux.HandleFunc("/p2p/ws", n.handleP2P)
+	mux.HandleFunc("/t/{token}/p2p/ws", n.handleP2P)
 	// Catalog API (api.go).
 	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
@@ -39,11 +42,12 @@ func (n *Node) routes() http.Handler {
 	mux.Handle("/api/v1/", n.catalogAPI())
 	mux.HandleFunc("/api/", n.handleAPINotFound)
 	// Operations.
-	mux.Handle("GET /metrics", promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{Registry: n.registry}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.scrubbedMetrics(), promhttp.HandlerOpts{Registry: n.registry}))
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
 	mux.HandleFunc("GET /readyz", n.handleReadyz)
 	// Course pages and the player.
 	mux.Handle("/", player.Handler())
+	mux.Handle("GET /t/{token}/watch/", player.Handler())
 	return n.metrics.instrument(cors(rejectBadPaths(mux)))
 }
 

@@ -18,6 +18,8 @@ func FuzzRoutes(f *testing.F) {
 		"/v/../../etc/passwd", "/v/%2e%2e/x", "/v/demo/..%2f..%2f/seg-1.m4s", "/v/demo%00/master.m3u8",
 		"/v/demo/720p/seg--1.m4s", "/v/demo/720p/seg-0x1.m4s", "/v/demo/720p/seg-1e3.m4s",
 		"/api/v1/assets/demo", "/api/v1/assets/%ff", "/watch/demo", "/", "//", "/v/demo/720p/seg-00.m4s",
+		"/t/AAAA/v/demo/master.m3u8", "/t/AAAA/live/class/master.m3u8", "/t/AAAA/live/", "/t/AAAA/watch/demo",
+		"/t/AAAA/p2p/ws", "/live/demo/video/hashes.json", "/t//live/x/master.m3u8",
 	} {
 		f.Add(seed)
 	}

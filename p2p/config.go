@@ -147,6 +147,12 @@ type Config struct {
 	// KnownSwarm reports whether this edge serves a swarm; join of an
 	// unknown one gets error unknown_swarm. nil accepts every valid id.
 	KnownSwarm func(swarm string) bool
+	// Admit decides whether the socket opened by upgrade request r may
+	// join swarm: the same playback authorisation the viewer's HTTP
+	// requests for that media need (a token in the request's path, its
+	// client address). A non-nil error answers error forbidden and closes
+	// the socket. nil admits every join (a tracker without private media).
+	Admit func(r *http.Request, swarm string) error
 	// ClientAddr overrides how the client address is found (tests use it
 	// to simulate many networks on loopback). nil means r.RemoteAddr, or
 	// with TrustProxy the right-most X-Forwarded-For entry.

@@ -60,7 +60,7 @@ func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetReadLimit(hardReadLimit)
-	p := &peer{t: t, id: newPeerID(), conn: conn, loc: t.locate(addr), openIdx: -1, rep: t.reports.acquire(addr)}
+	p := &peer{t: t, id: newPeerID(), conn: conn, loc: t.locate(addr), req: r, openIdx: -1, rep: t.reports.acquire(addr)}
 	defer t.reports.release(p.rep)
 	p.ids = formatPeerID(p.id)
 	p.lastSeen.Store(now.UnixNano())

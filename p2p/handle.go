@@ -54,6 +54,15 @@ func (t *Tracker) join(p *peer, m *JoinMsg, now time.Time) (stop bool) {
 			websocket.StatusPolicyViolation, "unknown swarm")
 		return true
 	}
+	if t.cfg.Admit != nil {
+		if err := t.cfg.Admit(p.req, m.Swarm); err != nil {
+			t.m.connFailures.WithLabelValues(failForbidden).Inc()
+			t.cfg.Logger.Info("p2p: join refused", "swarm", m.Swarm, "err", err)
+			p.closeWith(&ErrorMsg{Code: CodeForbidden, Msg: "no playback authorisation for this swarm: open it with the same signed link as the video"},
+				websocket.StatusPolicyViolation, "forbidden")
+			return true
+		}
+	}
 	p.joined = true
 	p.upload = m.Upload
 	sw := t.acquireSwarm(m.Swarm)

@@ -76,6 +76,9 @@ const (
 	CodeUnknownSwarm = "unknown_swarm"
 	CodeUnknownPeer  = "unknown_peer"
 	CodeDropped      = "dropped"
+	// CodeForbidden answers a join the edge's playback authorisation
+	// refuses (Config.Admit); the socket is closed right after.
+	CodeForbidden = "forbidden"
 )
 
 // Drop reasons.

@@ -151,6 +151,7 @@ func TestParseSwarm(t *testing.T) {
 		{"/v/demo/v720/seg-12.m4s", "vod/demo/v720", true},
 		{"/v/demo/v720/hashes.json?x=1", "vod/demo/v720", true},
 		{"/t/abc.def/v/demo/v720/media.m3u8", "vod/demo/v720", true},
+		{"/t/abc/live/class1/video/part-1.0.m4s", "live/class1/video", true},
 		{"https://edge.example/t/tok/v/demo/v720/seg-1.m4s?sig=1", "vod/demo/v720", true},
 		{"/live/s-1/a_1/media.m3u8", "live/s-1/a_1", true},
 		{"/v/demo/master.m3u8", "", false},

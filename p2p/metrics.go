@@ -19,6 +19,7 @@ const (
 	failWrite       = "write"         // write error or timeout
 	failIdle        = "idle"          // nothing received for IdleTimeout
 	failUnknownSwrm = "unknown_swarm" // join of a swarm this edge does not serve
+	failForbidden   = "forbidden"     // join refused by Config.Admit
 	failShutdown    = "shutdown"      // tracker closed
 )
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,10 @@ type peer struct {
 	conn *websocket.Conn
 	loc  locality
 	rep  *reporter // report standing of loc.addr's address (reports.go)
+	// req is the upgrade request, kept for Config.Admit on join (its
+	// path carries the playback token). Valid while ServeHTTP runs,
+	// which is the socket's whole life.
+	req *http.Request
 
 	// Guarded by sw.mu once joined (sw set by join).
 	sw        *swarm

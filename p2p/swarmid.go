@@ -23,6 +23,7 @@ const (
 //	/v/{asset}/{rendition}/{file}            → vod/{asset}/{rendition}
 //	/t/{token}/v/{asset}/{rendition}/{file}  → vod/{asset}/{rendition}
 //	/live/{session}/{rendition}/{file}       → live/{session}/{rendition}
+//	/t/{token}/live/{session}/{rendition}/{file} → live/{session}/{rendition}
 //
 // ok is false for any other path or an invalid component.
 func ParseSwarm(path string) (swarm string, ok bool) {
@@ -43,7 +44,7 @@ func ParseSwarm(path string) (swarm string, ok bool) {
 		return "", false
 	}
 	parts := strings.Split(path[1:], "/")
-	if len(parts) == 6 && parts[0] == "t" && parts[1] != "" && parts[2] == "v" {
+	if len(parts) == 6 && parts[0] == "t" && parts[1] != "" && (parts[2] == "v" || parts[2] == KindLive) {
 		parts = parts[2:]
 	}
 	if len(parts) != 4 || parts[3] == "" {

@@ -26,6 +26,7 @@ type handler struct {
 //
 //	/                 the course page (index.html)
 //	/watch/{id}       the player page (watch.html) for any asset id
+//	/t/{token}/watch/{id}  the same page for a signed link (private lectures)
 //	/assets/{file}    scripts and styles; hashed names are cached for a year
 //
 // Anything else is a 404 page. Only GET and HEAD are allowed. If fsys holds
@@ -63,10 +64,33 @@ func (h *handler) route(p string) *file {
 			return h.files[pageWatch]
 		}
 		return nil
+	case strings.HasPrefix(p, "/t/"):
+		// /t/{token}/watch/{id}: the player page of a signed link. The
+		// page checks the token with the edge; here only the shape.
+		tok, rest, ok := strings.Cut(strings.TrimPrefix(p, "/t/"), "/watch/")
+		if ok && isToken(tok) && isWatchID(rest) {
+			return h.files[pageWatch]
+		}
+		return nil
 	case strings.HasPrefix(p, "/assets/"):
 		return h.files[strings.TrimPrefix(p, "/")]
 	}
 	return nil
+}
+
+// isToken accepts the shape of a playback token: 1 to 512 characters of
+// the URL-safe base64 alphabet.
+func isToken(s string) bool {
+	if s == "" || len(s) > 512 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // isWatchID accepts one non-empty path segment, optionally with a trailing

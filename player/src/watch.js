@@ -1,7 +1,10 @@
-// Player page (/watch/{id}): plays the asset's HLS master playlist and shows
-// playback statistics. Works inside a cross-origin iframe: it never touches
+// Player page (/watch/{id}, and /t/{token}/watch/{id} for a signed link to
+// a private lecture): plays the asset's HLS master playlist (the signed
+// form with a token, which also admits the P2P socket) and shows playback
+// statistics. A lecture the edge refuses gets a plain message (needs a
+// link from your course, expired link) instead of player errors. Works inside a cross-origin iframe: it never touches
 // window.top or window.parent.
-import { HTTPError, assetIdFromPath, getAsset, liveURL, masterURL } from './lib/api.js';
+import { HTTPError, accessMessage, checkAccess, getAsset, liveURL, masterURL, watchPath } from './lib/api.js';
 import { el, formatBitrate } from './lib/format.js';
 import { Player } from './lib/player.js';
 import { StatsPanel } from './lib/stats.js';
@@ -14,15 +17,15 @@ const params = new URLSearchParams(window.location.search);
 const flag = (name) => ['1', 'true', 'yes'].includes((params.get(name) || '').toLowerCase());
 
 // The test hook. errors is the same array the player appends to.
-const hook = { hls: null, errors: [], stats: () => null, player: null, p2p: null };
+const hook = { hls: null, errors: [], stats: () => null, player: null, p2p: null, access: '' };
 window.classmesh = hook;
 
 // p2pEngine builds the peer-assisted loader's engine: ?p2p=on|download-only|off
 // (default on; metered connections only download), ?p2p_debug=1 logs its
 // decisions to the console. Its statistics object is
 // window.classmeshStats, updated in place.
-function p2pEngine() {
-  const engine = new Engine({ mode: parseMode(params.get('p2p')) || 'on', debug: flag('p2p_debug') });
+function p2pEngine(token) {
+  const engine = new Engine({ mode: parseMode(params.get('p2p')) || 'on', debug: flag('p2p_debug'), token });
   window.classmeshStats = engine.stats;
   window.addEventListener('pagehide', () => engine.destroy());
   return engine;
@@ -70,8 +73,19 @@ async function metadata(id) {
   }
 }
 
+// refused shows the access message for a refusal reason and marks the
+// page (data-access) for tests and styles.
+function refused(reason) {
+  document.body.dataset.access = reason;
+  document.getElementById('player-frame').hidden = true;
+  document.getElementById('controls').hidden = true;
+  showMessage(accessMessage(reason), true);
+  message.classList.add('notice-access');
+  hook.access = reason;
+}
+
 async function main() {
-  const id = assetIdFromPath(window.location.pathname);
+  const { id, token } = watchPath(window.location.pathname);
   if (!id) {
     showMessage('No lecture was given in the address.', true);
     return;
@@ -80,28 +94,41 @@ async function main() {
     // /watch/{session}?live=1: a live class, low-latency HLS from this
     // edge (hls.js plays LL-HLS parts and blocking reloads).
     showAsset({ title: `Live: ${id}` }, id);
-    play(liveURL(id));
+    const src = liveURL(id, token);
+    const reason = await checkAccess(src);
+    if (reason) {
+      refused(reason);
+      return;
+    }
+    play(src, token);
     return;
   }
+  const src = masterURL(id, token);
+  const reason = await checkAccess(src);
   let asset;
   try {
     asset = await metadata(id);
   } catch (_) {
     showAsset(null, id);
-    showMessage('This lecture does not exist. It may have been removed.', true);
+    if (reason) refused(reason);
+    else showMessage('This lecture does not exist. It may have been removed.', true);
     return;
   }
   showAsset(asset, id);
+  if (reason) {
+    refused(reason);
+    return;
+  }
   if (asset && asset.status === 'failed') {
     showMessage(`This lecture cannot be played: ${asset.reason || 'processing failed'}.`, true);
     return;
   }
-  play(masterURL(id));
+  play(src, token);
 }
 
-function play(src) {
+function play(src, token) {
   const panel = new StatsPanel(document);
-  const engine = p2pEngine();
+  const engine = p2pEngine(token);
   hook.p2p = engine;
   const player = new Player(video, src, {
     p2p: engine,

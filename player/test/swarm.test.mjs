@@ -51,3 +51,10 @@ test('trackerURL follows the page scheme', () => {
   assert.equal(trackerURL({ protocol: 'http:', host: '127.0.0.1:8080' }), 'ws://127.0.0.1:8080/p2p/ws');
   assert.equal(trackerURL({ protocol: 'https:', host: 'edge.example.edu' }), 'wss://edge.example.edu/p2p/ws');
 });
+
+test('signed links: live swarm ids and the token form of the tracker URL', () => {
+  assert.equal(swarmFromURL('/t/AbC_-9/live/class1/video/part-3.1.m4s'), 'live/class1/video');
+  assert.equal(swarmFromURL('/t//live/class1/video/seg-3.m4s'), '');
+  assert.equal(trackerURL({ protocol: 'https:', host: 'edge.example.edu' }, 'AbC_-9'), 'wss://edge.example.edu/t/AbC_-9/p2p/ws');
+  assert.equal(trackerURL({ protocol: 'http:', host: 'h' }, ''), 'ws://h/p2p/ws');
+});

@@ -52,7 +52,8 @@ function bufferAhead(video) {
 //   memoryBytes   store cap (default by navigator.deviceMemory)
 //   httpMarginS, windowS [lo,hi], maxPeers   override the tracker's config
 //   iceServers    RTCIceServer list (default none: host candidates only)
-//   trackerURL    default ws(s)://{page host}/p2p/ws
+//   trackerURL    default ws(s)://{page host}/p2p/ws (/t/{token}/p2p/ws with token)
+//   token         playback token of a signed link (private lectures)
 //   debug         log decisions to the console (console.debug, "[p2p] …")
 //   env           {WebSocket, RTCPeerConnection, fetch, subtle, navigator, location}
 export class Engine {
@@ -75,7 +76,7 @@ export class Engine {
     this.requested = parseMode(o.mode) || 'on';
     this.overrides = { httpMarginS: o.httpMarginS, windowS: o.windowS, maxPeers: o.maxPeers };
     this.rtcConfig = { iceServers: Array.isArray(o.iceServers) ? o.iceServers : [] };
-    this.trackerURL = o.trackerURL || (this.env.location ? trackerURL(this.env.location) : '');
+    this.trackerURL = o.trackerURL || (this.env.location ? trackerURL(this.env.location, o.token) : '');
     this.video = null;
     this.stats = newStats();
     this.stats.memoryCap = o.memoryBytes > 0 ? o.memoryBytes : memoryCap(nav.deviceMemory);

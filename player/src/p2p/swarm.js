@@ -23,8 +23,8 @@ function pathOf(url, base) {
 
 // swarmFromURL returns the swarm id of a media playlist or segment URL
 // (absolute, or relative to base), or '' when the URL is not one of
-// /v/{asset}/{rendition}/…, /t/{token}/v/{asset}/{rendition}/… or
-// /live/{session}/{rendition}/….
+// /v/{asset}/{rendition}/…, /t/{token}/v/{asset}/{rendition}/…,
+// /live/{session}/{rendition}/… or /t/{token}/live/{session}/{rendition}/….
 export function swarmFromURL(url, base) {
   const parts = pathOf(url, base).split('/').slice(1);
   let kind;
@@ -38,6 +38,9 @@ export function swarmFromURL(url, base) {
   } else if (parts[0] === 'live') {
     kind = 'live';
     rest = parts.slice(1);
+  } else if (parts[0] === 't' && parts[2] === 'live' && parts[1]) {
+    kind = 'live';
+    rest = parts.slice(3);
   } else {
     return '';
   }
@@ -75,8 +78,11 @@ export function segmentURL(url, seq, base) {
   return siblingURL(url, `seg-${seq}.m4s`, base);
 }
 
-// trackerURL is the tracker WebSocket of the page's own edge.
-export function trackerURL(location) {
+// trackerURL is the tracker WebSocket of the page's own edge. With a
+// playback token it is /t/{token}/p2p/ws: the tracker admits the socket to
+// the swarm of private media only with the token its HTTP requests carry.
+export function trackerURL(location, token) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/p2p/ws`;
+  const prefix = token ? `/t/${encodeURIComponent(token)}` : '';
+  return `${scheme}//${location.host}${prefix}/p2p/ws`;
 }

@@ -88,6 +88,7 @@ export class TrackerClient {
     if (m.t === 'peers' && Number.isSafeInteger(m.seq)) this.resolveWant(m.seq, m);
     if (m.t === 'error' && m.code === 'unknown_swarm') this.stopped = 'unknown_swarm';
     if (m.t === 'error' && m.code === 'dropped') this.stopped = 'dropped';
+    if (m.t === 'error' && m.code === 'forbidden') this.stopped = 'forbidden';
     this.opts.onMessage(m);
   }
 
