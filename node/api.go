@@ -3,10 +3,13 @@ package node
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/access"
+	"github.com/classmesh/classmesh/control/api"
 	"github.com/classmesh/classmesh/node/vod"
 )
 
@@ -81,7 +84,35 @@ func toAssetJSON(a *vod.Asset) assetJSON {
 	return out
 }
 
+// assetVisibility says which asset records a request may see: assets
+// that play freely to anyone; every asset to an admin; an instructor also
+// the assets of the courses they teach. A private asset's title and
+// renditions are not media, but they name a course's lectures, so they
+// stay as private as the media (docs/security.md).
+//
+// On /t/{token}/api/v1/assets/{id} (the signed player page) the playback
+// token decides, exactly as for the asset's media.
+func (n *Node) assetVisibility(r *http.Request) func(id string) bool {
+	pol := n.access()
+	if tok := r.PathValue("token"); tok != "" {
+		return func(id string) bool {
+			return pol.Check(access.Request{Asset: id, Token: tok, Client: clientAddr(r)}).Allow
+		}
+	}
+	p, err := n.tokenAuth().Authenticate(r)
+	if err != nil {
+		p = api.Principal{Anonymous: true}
+	}
+	return func(id string) bool {
+		if pol.PublicAsset(id) || p.Admin() {
+			return true
+		}
+		return !p.Anonymous && slices.ContainsFunc(pol.Courses(id), p.Teaches)
+	}
+}
+
 func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
+	visible := n.assetVisibility(r)
 	byID := map[string]*assetJSON{}
 	var order []string
 	for _, a := range n.library.Assets() {
@@ -109,7 +140,9 @@ func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
 	sort.Strings(order)
 	out := make([]assetJSON, 0, len(order))
 	for _, id := range order {
-		out = append(out, *byID[id])
+		if visible(id) {
+			out = append(out, *byID[id])
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -143,6 +176,11 @@ func (n *Node) handleAsset(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(id) {
 		writeJSONError(w, http.StatusBadRequest, "bad asset id")
+		return
+	}
+	if !n.assetVisibility(r)(id) {
+		// The same answer as for an asset that does not exist.
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
 		return
 	}
 	var rec *control.Asset

@@ -30,6 +30,7 @@ func (n *Node) routes() http.Handler {
 	// Catalog API (api.go).
 	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
+	mux.HandleFunc("GET /t/{token}/api/v1/assets/{id}", n.handleAsset) // the signed player page
 	mux.HandleFunc("GET /api/v1/cluster/members", n.handleMembers)
 	mux.HandleFunc("GET /api/v1/cluster/keys", n.handleKeys)
 	mux.HandleFunc("GET /api/v1/raft/status", n.handleRaftStatus)

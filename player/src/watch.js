@@ -64,9 +64,9 @@ function fillQuality(player) {
 
 // metadata loads the asset; it returns null when the API is unreachable, so
 // that playback is still attempted.
-async function metadata(id) {
+async function metadata(id, token) {
   try {
-    return await getAsset(id);
+    return await getAsset(id, token);
   } catch (err) {
     if (err instanceof HTTPError && err.status === 404) throw err;
     return null;
@@ -107,7 +107,7 @@ async function main() {
   const reason = await checkAccess(src);
   let asset;
   try {
-    asset = await metadata(id);
+    asset = await metadata(id, token);
   } catch (_) {
     showAsset(null, id);
     if (reason) refused(reason);

@@ -22,9 +22,10 @@ export async function listAssets() {
   return list;
 }
 
-// getAsset returns one asset by id.
-export function getAsset(id) {
-  return getJSON(`/api/v1/assets/${encodeURIComponent(id)}`);
+// getAsset returns one asset by id. With a playback token (a signed
+// link) the metadata of a private lecture is asked with that token.
+export function getAsset(id, token) {
+  return getJSON(`${tokenPrefix(token)}/api/v1/assets/${encodeURIComponent(id)}`);
 }
 
 // tokenPrefix is the path prefix of a signed link: /t/{token}, or ''.
