@@ -22,7 +22,7 @@ import (
 //   - on the public listener (--http) only with an admin API token
 //     ("Authorization: Bearer ..."), checked by the catalog's own token
 //     lookup (api.TokenAuth), never with CORS;
-//   - on the admin listener (--admin-http, default 127.0.0.1:8081 when
+//   - on the admin listener (--admin-http, default 127.0.0.1:7948 when
 //     free). Bound to a loopback address it trusts the machine: no token.
 //     Bound to any other address it asks for the admin token too, so
 //     widening the bind never opens the endpoints to the network.
@@ -33,7 +33,7 @@ import (
 // DefaultAdminAddr is where the admin listener binds unless --admin-http
 // says otherwise; when the port is taken the node starts without it and
 // logs a warning (several nodes on one machine).
-const DefaultAdminAddr = "127.0.0.1:8081"
+const DefaultAdminAddr = "127.0.0.1:7948"
 
 // operatorPrefixes are the path prefixes of operator endpoints.
 var operatorPrefixes = []string{"/api/v1/cluster/", "/api/v1/raft/", "/metrics", "/debug/"}

@@ -158,7 +158,7 @@ type Config struct {
 	DebugAddr string
 	// AdminHTTPAddr is the admin listener: operator endpoints
 	// (/api/v1/cluster/*, /api/v1/raft/*, /metrics, /debug/pprof/). Empty
-	// means "127.0.0.1:8081" when that port is free (skipped with a
+	// means "127.0.0.1:7948" when that port is free (skipped with a
 	// warning otherwise, so several nodes can share a machine); "off"
 	// disables it. On a loopback address it needs no token; on any other
 	// address it asks for an admin API token like the public listener.

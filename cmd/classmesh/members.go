@@ -25,7 +25,7 @@ type apiClient struct {
 
 // defaultAdminAddr is the admin listener's URL when --admin-http is left
 // at its default (node.DefaultAdminAddr).
-const defaultAdminAddr = "http://127.0.0.1:8081"
+const defaultAdminAddr = "http://127.0.0.1:7948"
 
 // adminFlags are the flags of the operator commands (members, raft, keys):
 // the admin listener by default, or any listener with an admin token.
@@ -175,7 +175,7 @@ Rotates the gossip encryption key of the whole cluster without downtime:
   classmesh keys list                     fingerprints of the installed keys
 Keys are never shown by a node, only their fingerprints (SHA-256, 8 bytes).
 These are operator commands: they talk to the admin listener
-(--admin-http, default 127.0.0.1:8081), or to any listener with an admin
+(--admin-http, default 127.0.0.1:7948), or to any listener with an admin
 token.
 
 `)
