@@ -81,7 +81,7 @@ func (c *apiClient) do(method, path string, body any, out any) error {
 		var e struct{ Error string }
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
-				e.Error += " (pass --token, or --addr of the admin listener)"
+				e.Error += " (classmesh: pass --token or CLASSMESH_TOKEN)"
 			}
 			return fmt.Errorf("%s: %s", resp.Status, e.Error)
 		}
