@@ -59,9 +59,10 @@ func TestClusterRogueMemberUnverified(t *testing.T) {
 	defer a.Subscribe(rec)()
 	b := mtStart(t, "node-b", mtJoin(a))
 	mtWaitMembers(t, 2, a, b)
-	if !rec.has(EventJoin, "node-b", func(m Member) bool { return m.State == StateAlive }) {
-		t.Fatal("no join event for the verified node-b")
-	}
+	// Events are delivered asynchronously, after Members changed.
+	mtEventually(t, 5*time.Second, "a join event for the verified node-b", func() bool {
+		return rec.has(EventJoin, "node-b", func(m Member) bool { return m.State == StateAlive })
+	})
 	keeper := NewRingKeeper(a, DefaultRingConfig())
 	defer a.Subscribe(keeper)()
 
