@@ -189,6 +189,10 @@ const (
 	StateSuspect = "suspect"
 	StateDead    = "dead"
 	StateLeft    = "left"
+	// StateUnverified is a member that gossip reports alive but that has
+	// not yet proved, over mutual-TLS QUIC, a cluster certificate naming
+	// it (verify.go). It is given no work.
+	StateUnverified = "unverified"
 )
 
 // Member is one node as seen through gossip.
@@ -201,7 +205,7 @@ type Member struct {
 	QUICAddr   string // host:port for Transport.OpenStream
 	Version    string
 	Load       Load
-	State      string // StateAlive, StateSuspect, StateDead or StateLeft
+	State      string // StateAlive, StateSuspect, StateUnverified, StateDead or StateLeft
 	Self       bool
 	// Leaving is set while the member drains before a graceful leave; it
 	// still serves in-flight streams but should not be given new work.

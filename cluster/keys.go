@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -57,7 +59,16 @@ func (c *Cluster) RemoveKey(ctx context.Context, key []byte) error {
 	return c.rollout(ctx, KeyRemove, key)
 }
 
-// ListKeys returns this node's gossip keys, primary first.
+// KeyFingerprint names a gossip key without revealing it: the first 8
+// bytes of its SHA-256, in hex. This is the only form of a key that
+// leaves the node (API, CLI, logs).
+func KeyFingerprint(key []byte) string {
+	s := sha256.Sum256(key)
+	return hex.EncodeToString(s[:8])
+}
+
+// ListKeys returns this node's gossip keys, primary first. The bytes are
+// secret: show them only as KeyFingerprint.
 func (c *Cluster) ListKeys() [][]byte {
 	primary := c.keyring.GetPrimaryKey()
 	out := [][]byte{primary}

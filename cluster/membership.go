@@ -45,6 +45,8 @@ type Cluster struct {
 	leaving        leaveNotices            // members that sent a leave notice
 	subs           map[int]EventHandler
 	nextSub        int
+	verifying      map[string]bool // members with a verifyLoop running
+	probeSlots     chan struct{}   // bounds concurrent probes (verify.go)
 	started        bool
 	closed         bool
 }
@@ -53,6 +55,9 @@ type Cluster struct {
 type knownMember struct {
 	member Member
 	since  time.Time
+	// verifiedAddr is the QUIC address at which the member proved its
+	// name with a cluster certificate; "" while unverified (verify.go).
+	verifiedAddr string
 }
 
 // leaveAnnounceRounds is how many gossip periods Leave lets the leaving
@@ -73,7 +78,8 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c := &Cluster{cfg: cfg, log: cfg.Logger, known: map[string]*knownMember{}, subs: map[int]EventHandler{}}
+	c := &Cluster{cfg: cfg, log: cfg.Logger, known: map[string]*knownMember{}, subs: map[int]EventHandler{},
+		verifying: map[string]bool{}, probeSlots: make(chan struct{}, verifyParallel)}
 	var err error
 	if c.id, err = loadNodeID(cfg.NodeID, cfg.DataDir); err != nil {
 		return nil, err
@@ -99,6 +105,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c.transport.Handle(KeysALPN, c.serveKeys)
+	c.transport.Handle(VerifyALPN, serveVerify)
 	c.meta = nodeMeta{ID: c.id, Roles: cfg.Roles, Region: cfg.Region, HTTPAddr: cfg.HTTPAddr, Version: cfg.Version}
 	c.events = newEventQueue()
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -396,12 +403,14 @@ func (c *Cluster) Subscribe(h EventHandler) (unsubscribe func()) {
 	}
 }
 
-// expectID maps a QUIC address to the ID of the member advertising it.
+// expectID maps a QUIC address to the ID of the verified member that
+// proved it holds it. Unverified members are ignored, so a process that
+// advertises another node's address cannot make dials to it fail.
 func (c *Cluster) expectID(addr string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, k := range c.known {
-		if k.member.QUICAddr == addr && (k.member.State == StateAlive || k.member.State == StateSuspect) {
+		if k.verifiedAddr == addr && (k.member.State == StateAlive || k.member.State == StateSuspect) {
 			return k.member.ID
 		}
 	}

@@ -62,18 +62,34 @@ func (e *eventDelegate) NotifyLeave(n *memberlist.Node) {
 }
 
 // record updates the known members, bumps the epoch and queues the event.
+// A member gossip reports alive stays StateUnverified, and its join is
+// announced as an update, until it proves its name (verify.go).
 func (c *Cluster) record(t EventType, n *memberlist.Node) {
 	m := c.toMember(n)
+	c.mu.Lock()
+	k := c.known[m.ID]
+	if k == nil {
+		k = &knownMember{}
+		c.known[m.ID] = k
+	}
+	k.member, k.since = m, time.Now()
+	start := false
 	switch t {
 	case EventLeave:
-		m.State = StateLeft
+		k.member.State, k.verifiedAddr = StateLeft, ""
 	case EventFail:
-		m.State = StateDead
+		k.member.State, k.verifiedAddr = StateDead, ""
 	default:
-		m.State = StateAlive
+		start = c.needsVerify(k)
+		if k.member.State == StateUnverified {
+			t = EventUpdate
+		}
 	}
-	c.mu.Lock()
-	c.known[m.ID] = &knownMember{member: m, since: time.Now()}
+	m = k.member
+	if start {
+		c.wg.Add(1)
+		go c.verifyLoop(m.ID)
+	}
 	c.mu.Unlock()
 	c.epoch.Add(1)
 	c.log.Debug("cluster: member "+t.String(), "node", m.ID, "state", m.State, "gossip", m.GossipAddr)
@@ -118,7 +134,8 @@ func (c *Cluster) Self() Member {
 	return m
 }
 
-// Members returns the live members, self included, sorted by ID. It reads
+// Members returns the live, verified members, self included, sorted by
+// ID: the members that may be given work. It reads
 // the copies taken in the event callbacks, never memberlist's node
 // pointers (those are mutated without a lock).
 func (c *Cluster) Members() []Member {
@@ -137,7 +154,8 @@ func (c *Cluster) Members() []Member {
 	return out
 }
 
-// AllMembers returns Members plus members that died or left recently.
+// AllMembers returns Members plus unverified members and members that
+// died or left recently.
 func (c *Cluster) AllMembers() []Member {
 	out := c.Members()
 	seen := make(map[string]bool, len(out))
@@ -149,11 +167,11 @@ func (c *Cluster) AllMembers() []Member {
 		if seen[id] {
 			continue
 		}
-		if time.Since(k.since) > forgetAfter {
+		if k.member.State != StateUnverified && time.Since(k.since) > forgetAfter {
 			delete(c.known, id)
 			continue
 		}
-		if k.member.State == StateDead || k.member.State == StateLeft {
+		if k.member.State == StateDead || k.member.State == StateLeft || k.member.State == StateUnverified {
 			m := k.member
 			m.Since = k.since
 			out = append(out, m)

@@ -11,6 +11,7 @@ type metrics struct {
 	connections prometheus.Gauge
 	streams     *prometheus.CounterVec
 	refused     *prometheus.CounterVec
+	verify      *prometheus.CounterVec
 }
 
 // newMetrics registers the collectors with reg; nil reg gives nil metrics.
@@ -32,11 +33,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Node-to-node QUIC streams opened or accepted, by ALPN.",
 		}, []string{"alpn"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "classmesh_quic_refused_total",
-			Help: "Incoming QUIC connections refused, by reason.",
+			Name: "classmesh_quic_handshakes_refused_total",
+			Help: "QUIC handshakes this node refused, by reason: no_certificate, unknown_authority, bad_certificate, name_mismatch, alpn.",
 		}, []string{"reason"}),
+		verify: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_cluster_verifications_total",
+			Help: "Probes of members' cluster certificates, by result (ok, failed).",
+		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.members, m.connections, m.streams, m.refused} {
+	for _, c := range []prometheus.Collector{m.members, m.connections, m.streams, m.refused, m.verify} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -74,5 +79,11 @@ func (m *metrics) stream(alpn string) {
 func (m *metrics) refuse(reason string) {
 	if m != nil {
 		m.refused.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *metrics) verified(result string) {
+	if m != nil {
+		m.verify.WithLabelValues(result).Inc()
 	}
 }

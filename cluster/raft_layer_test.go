@@ -280,8 +280,8 @@ func TestRaftLayerWrongSecret(t *testing.T) {
 	if n := a.tr.Active(); n != 0 {
 		t.Fatalf("member serves %d streams", n)
 	}
-	if v := mtValue(a.tr.m.refused.WithLabelValues("certificate")); v < 1 {
-		t.Fatalf("refused{certificate} = %v, want >= 1", v)
+	if v := mtValue(a.tr.m.refused.WithLabelValues("unknown_authority")); v < 1 {
+		t.Fatalf("refused{unknown_authority} = %v, want >= 1", v)
 	}
 }
 

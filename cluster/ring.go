@@ -151,7 +151,7 @@ func memberLive(m Member) bool {
 		return false
 	}
 	switch strings.ToLower(m.State) {
-	case "dead", "left", "failed", "leaving":
+	case "dead", "left", "failed", "leaving", StateUnverified:
 		return false
 	}
 	return true

@@ -21,8 +21,33 @@ import (
 )
 
 // ErrUntrustedPeer is wrapped when a peer's certificate does not chain to
-// the cluster CA or does not name the expected node.
+// the cluster CA or does not name the expected node. The more precise
+// sentinels below, or an x509 error, are wrapped alongside it.
 var ErrUntrustedPeer = errors.New("cluster: untrusted peer certificate")
+
+// Reasons a peer certificate is refused, wrapped together with
+// ErrUntrustedPeer.
+var (
+	// ErrNoPeerCertificate: the peer presented no certificate.
+	ErrNoPeerCertificate = errors.New("no certificate")
+	// ErrPeerNameMismatch: the certificate is the cluster's but names
+	// another node than the one expected.
+	ErrPeerNameMismatch = errors.New("node ID mismatch")
+)
+
+// refusalReason is the metric label for a certificate refusal.
+func refusalReason(err error) string {
+	var ua x509.UnknownAuthorityError
+	switch {
+	case errors.Is(err, ErrNoPeerCertificate):
+		return "no_certificate"
+	case errors.Is(err, ErrPeerNameMismatch):
+		return "name_mismatch"
+	case errors.As(err, &ua):
+		return "unknown_authority"
+	}
+	return "bad_certificate"
+}
 
 // Leaf certificate lifetime; a leaf is re-issued when less than a third of
 // its lifetime is left.
@@ -179,13 +204,13 @@ func (ca *CA) Issue(nodeID string, now time.Time, lifetime time.Duration) (*tls.
 // node ID the peer must have.
 func (ca *CA) VerifyPeer(rawCerts [][]byte, usage x509.ExtKeyUsage, want string) (string, error) {
 	if len(rawCerts) == 0 {
-		return "", fmt.Errorf("%w: no certificate", ErrUntrustedPeer)
+		return "", fmt.Errorf("%w: %w", ErrUntrustedPeer, ErrNoPeerCertificate)
 	}
 	certs := make([]*x509.Certificate, 0, len(rawCerts))
 	for _, raw := range rawCerts {
 		c, err := x509.ParseCertificate(raw)
 		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrUntrustedPeer, err)
+			return "", fmt.Errorf("%w: %w", ErrUntrustedPeer, err)
 		}
 		certs = append(certs, c)
 	}
@@ -195,14 +220,14 @@ func (ca *CA) VerifyPeer(rawCerts [][]byte, usage x509.ExtKeyUsage, want string)
 	}
 	opts := x509.VerifyOptions{Roots: ca.Pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage}}
 	if _, err := certs[0].Verify(opts); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUntrustedPeer, err)
+		return "", fmt.Errorf("%w: %w", ErrUntrustedPeer, err)
 	}
 	id := certs[0].Subject.CommonName
 	if !validNodeID(id) {
 		return "", fmt.Errorf("%w: bad node ID %q", ErrUntrustedPeer, id)
 	}
 	if want != "" && id != want {
-		return "", fmt.Errorf("%w: node ID %q, want %q", ErrUntrustedPeer, id, want)
+		return "", fmt.Errorf("%w: %w: %q, want %q", ErrUntrustedPeer, ErrPeerNameMismatch, id, want)
 	}
 	return id, nil
 }

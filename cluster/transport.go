@@ -74,6 +74,10 @@ type Transport struct {
 	closed   bool
 	active   int           // handler goroutines running
 	idle     chan struct{} // closed while active == 0
+
+	refusedMu    sync.Mutex
+	refusedAt    map[string]time.Time // reason -> last refusal logged
+	refusedQuiet map[string]int       // reason -> refusals not logged since
 }
 
 type connKey struct{ addr, alpn string }
@@ -105,6 +109,9 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 		handlers: map[string]StreamHandler{},
 		conns:    map[connKey]*peerConn{},
 		idle:     idle,
+
+		refusedAt:    map[string]time.Time{},
+		refusedQuiet: map[string]int{},
 		qcfg: &quic.Config{
 			HandshakeIdleTimeout: 5 * time.Second,
 			MaxIdleTimeout:       30 * time.Second,
@@ -195,28 +202,47 @@ func (t *Transport) serverConfig(hello *tls.ClientHelloInfo) (*tls.Config, error
 		return nil, err
 	}
 	return &tls.Config{
-		MinVersion:     tls.VersionTLS13,
-		NextProtos:     protos[:1],
-		ClientAuth:     tls.RequireAnyClientCert,
+		MinVersion: tls.VersionTLS13,
+		NextProtos: protos[:1],
+		// Request, not require: with RequireAnyClientCert crypto/tls
+		// refuses a client without a certificate before
+		// VerifyPeerCertificate runs, so the refusal would be neither
+		// logged nor counted. VerifyPeer refuses an empty chain.
+		ClientAuth:     tls.RequestClientCert,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return t.leaf.get() },
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
 			_, err := t.cfg.CA.VerifyPeer(raw, x509.ExtKeyUsageClientAuth, "")
 			if err != nil {
-				t.refused(remote, "certificate", err)
+				t.refused(remote, refusalReason(err), err)
 			}
 			return err
 		},
 	}, nil
 }
 
-// refused logs and counts a refused incoming connection.
+// refusedLogEvery rate-limits the refusal warning per reason.
+const refusedLogEvery = 10 * time.Second
+
+// refused logs (at most once per refusedLogEvery and reason, with the
+// number of refusals not logged since) and counts a refused handshake.
 func (t *Transport) refused(remote, reason string, err error) {
+	t.cfg.metrics.refuse(reason)
 	msg := err.Error()
 	if strings.Contains(msg, "unknown authority") {
 		msg += " (wrong cluster secret?)"
 	}
-	t.log.Warn(fmt.Sprintf("quic: refused %s: %s", remote, msg), "reason", reason)
-	t.cfg.metrics.refuse(reason)
+	now := time.Now()
+	t.refusedMu.Lock()
+	last, ok := t.refusedAt[reason]
+	if ok && now.Sub(last) < refusedLogEvery {
+		t.refusedQuiet[reason]++
+		t.refusedMu.Unlock()
+		return
+	}
+	quiet := t.refusedQuiet[reason]
+	t.refusedAt[reason], t.refusedQuiet[reason] = now, 0
+	t.refusedMu.Unlock()
+	t.log.Warn(fmt.Sprintf("quic: refused %s: %s", remote, msg), "reason", reason, "not_logged_since", quiet)
 }
 
 // acceptLoop accepts connections until the listener closes.

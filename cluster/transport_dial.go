@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"strings"
 
 	"github.com/quic-go/quic-go"
 )
@@ -57,7 +56,11 @@ func (t *Transport) conn(ctx context.Context, addr, alpn string) (*quic.Conn, er
 	if pc.conn != nil && pc.conn.Context().Err() == nil {
 		return pc.conn, nil
 	}
-	c, err := t.dial(ctx, addr, alpn)
+	want := ""
+	if t.cfg.ExpectID != nil {
+		want = t.cfg.ExpectID(addr)
+	}
+	c, err := t.dial(ctx, addr, []string{alpn}, want)
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +68,12 @@ func (t *Transport) conn(ctx context.Context, addr, alpn string) (*quic.Conn, er
 	return c, nil
 }
 
-// dial connects to addr and verifies the server's certificate against the
-// cluster CA. Verification happens after the handshake so that the server
+// dial connects to addr offering alpns and verifies the server's
+// certificate against the cluster CA and, when want is not "", that it
+// names want. Verification happens after the handshake so that the server
 // sees this node's certificate and can log a refusal too; no stream is
-// opened before it passes.
-func (t *Transport) dial(ctx context.Context, addr, alpn string) (*quic.Conn, error) {
+// opened before it passes. A refusal is counted like an incoming one.
+func (t *Transport) dial(ctx context.Context, addr string, alpns []string, want string) (*quic.Conn, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: quic addr %q: %w", addr, err)
@@ -79,7 +83,7 @@ func (t *Transport) dial(ctx context.Context, addr, alpn string) (*quic.Conn, er
 	t.mu.Unlock()
 	tlsConf := &tls.Config{
 		MinVersion:         tls.VersionTLS13,
-		NextProtos:         []string{alpn},
+		NextProtos:         alpns,
 		InsecureSkipVerify: true, // verified below against the cluster CA, not hostnames
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return t.leaf.get()
@@ -87,14 +91,11 @@ func (t *Transport) dial(ctx context.Context, addr, alpn string) (*quic.Conn, er
 	}
 	conn, err := tr.Dial(ctx, ua, tlsConf, t.qcfg)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: dial %s (%s): %w", addr, alpn, err)
-	}
-	want := ""
-	if t.cfg.ExpectID != nil {
-		want = t.cfg.ExpectID(addr)
+		return nil, fmt.Errorf("cluster: dial %s (%s): %w", addr, alpns[0], err)
 	}
 	if err := t.verifyServer(conn, want); err != nil {
 		conn.CloseWithError(codeUntrusted, "untrusted certificate")
+		t.refused(addr, refusalReason(err), err)
 		return nil, fmt.Errorf("cluster: dial %s: %w", addr, err)
 	}
 	t.mu.Lock()
@@ -126,8 +127,5 @@ func (t *Transport) verifyServer(conn *quic.Conn, want string) error {
 		raw = append(raw, c.Raw)
 	}
 	_, err := t.cfg.CA.VerifyPeer(raw, x509.ExtKeyUsageServerAuth, want)
-	if err != nil && strings.Contains(err.Error(), "unknown authority") {
-		return fmt.Errorf("%w (wrong cluster secret?)", err)
-	}
 	return err
 }

@@ -137,7 +137,7 @@ func TestTransportWrongSecretRefused(t *testing.T) {
 		t.Fatalf("want a TLS or certificate error, got %v", err)
 	}
 	mtEventually(t, 5*time.Second, "server refusal metric", func() bool {
-		return mtValue(srv.m.refused.WithLabelValues("certificate")) >= 1
+		return mtValue(srv.m.refused.WithLabelValues("unknown_authority")) >= 1
 	})
 	if log := srv.log.String(); !strings.Contains(log, "quic: refused 127.0.0.1:") || !strings.Contains(log, "wrong cluster secret?") {
 		t.Fatalf("server log lacks the refusal:\n%s", log)

@@ -4,8 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 
@@ -59,25 +59,37 @@ func (n *Node) handleRaftStatus(w http.ResponseWriter, r *http.Request) {
 
 // keysRequest is the body of POST /api/v1/cluster/keys.
 type keysRequest struct {
-	Op  string `json:"op"`  // install, use, remove
-	Key string `json:"key"` // base64 (standard or URL alphabet), 16, 24 or 32 bytes
+	Op string `json:"op"` // install, use, remove
+	// Key is the key itself, base64 (standard or URL alphabet), 16, 24 or
+	// 32 bytes. Required for install.
+	Key string `json:"key,omitempty"`
+	// Fingerprint names an installed key instead of Key (use, remove),
+	// as GET lists it.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// keyJSON is how GET /api/v1/cluster/keys shows a key: never its bytes.
+type keyJSON struct {
+	Fingerprint string `json:"fingerprint"`
+	Primary     bool   `json:"primary,omitempty"`
 }
 
 // handleKeys lists (GET) or rotates (POST) the gossip keys of the whole
-// cluster. Until API tokens exist, key changes are accepted only from the
-// node's own machine (loopback).
+// cluster. It is an operator endpoint (admin.go): an admin token, or the
+// admin listener. Key material is never answered, only fingerprints
+// (cluster.KeyFingerprint).
 func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		keys := n.cluster.ListKeys()
-		out := make([]string, len(keys))
+		out := make([]keyJSON, len(keys))
 		for i, k := range keys {
-			out[i] = base64.StdEncoding.EncodeToString(k)
+			out[i] = keyJSON{Fingerprint: cluster.KeyFingerprint(k), Primary: i == 0}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"keys": out, "primary": first(out)})
-		return
-	}
-	if !fromLoopback(r) {
-		writeJSONError(w, http.StatusForbidden, "key changes are accepted only from loopback on the node itself")
+		primary := ""
+		if len(out) > 0 {
+			primary = out[0].Fingerprint
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"keys": out, "primary": primary})
 		return
 	}
 	// A JSON content type forces a CORS preflight, which this node does not
@@ -91,7 +103,7 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
 		return
 	}
-	key, err := decodeKey(req.Key)
+	key, err := n.requestedKey(req)
 	if err != nil {
 		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
 		return
@@ -108,17 +120,39 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnprocessableEntity, `op must be "install", "use" or "remove"`)
 		return
 	}
+	fp := cluster.KeyFingerprint(key)
 	if err := op(); err != nil {
 		code := http.StatusUnprocessableEntity
 		if errors.Is(err, cluster.ErrKeyRollout) {
 			code = http.StatusBadGateway
 		}
-		n.logger.Warn("node: gossip key change failed", "op", req.Op, "err", err)
+		n.logger.Warn("node: gossip key change failed", "op", req.Op, "fingerprint", fp, "err", err)
 		writeJSONError(w, code, err.Error())
 		return
 	}
-	n.logger.Info("node: gossip key changed across the cluster", "op", req.Op)
-	writeJSON(w, http.StatusOK, map[string]string{"result": "ok", "op": req.Op})
+	n.logger.Info("node: gossip key changed across the cluster", "op", req.Op, "fingerprint", fp)
+	writeJSON(w, http.StatusOK, map[string]string{"result": "ok", "op": req.Op, "fingerprint": fp})
+}
+
+// requestedKey returns the key a rotation request names: the key itself,
+// or (use, remove) the fingerprint of an installed key.
+func (n *Node) requestedKey(req keysRequest) ([]byte, error) {
+	switch {
+	case req.Key != "" && req.Fingerprint != "":
+		return nil, errors.New("give key or fingerprint, not both")
+	case req.Key != "":
+		return decodeKey(req.Key)
+	case req.Fingerprint == "":
+		return nil, errors.New("key (base64) or fingerprint is required")
+	case req.Op == "install":
+		return nil, errors.New("install needs the key itself, not a fingerprint")
+	}
+	for _, k := range n.cluster.ListKeys() {
+		if cluster.KeyFingerprint(k) == strings.ToLower(strings.TrimSpace(req.Fingerprint)) {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("no installed key has fingerprint %q", req.Fingerprint)
 }
 
 func decodeKey(s string) ([]byte, error) {
@@ -131,20 +165,4 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("key is not base64")
-}
-
-func fromLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
 }

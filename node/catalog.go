@@ -61,7 +61,9 @@ func (n *Node) openCatalog() error {
 // reconcileRaftLoop makes raft membership follow gossip. Only the leader
 // acts: members alive for raftJoinDelay are added (voters for the control
 // role, non-voters otherwise); members dead for RaftReapTimeout, or gone
-// with a graceful leave, are removed.
+// with a graceful leave, are removed. "Alive" means verified: a member
+// that has not proved a cluster certificate for its name is
+// cluster.StateUnverified and is never added (issue 11, finding 1).
 func (n *Node) reconcileRaftLoop(ctx context.Context) {
 	defer n.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -104,7 +106,7 @@ func (n *Node) reconcileRaft(firstSeen map[string]time.Time) error {
 		inRaft := slices.Contains(st.Voters, m.ID) || slices.Contains(st.Nonvoters, m.ID)
 		switch {
 		case m.Self:
-		case m.State == cluster.StateAlive && !m.Leaving:
+		case m.State == cluster.StateAlive && !m.Leaving: // verified (not StateUnverified)
 			if inRaft || m.QUICAddr == "" {
 				continue
 			}

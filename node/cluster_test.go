@@ -135,7 +135,7 @@ func TestOwnerDeathFallsBackToOrigin(t *testing.T) {
 
 func TestMembersAPI(t *testing.T) {
 	nodes := startCluster(t, 1)
-	r := get(t, nodes[1].URL()+"/api/v1/cluster/members")
+	r := get(t, nodes[1].AdminURL()+"/api/v1/cluster/members")
 	for _, want := range []string{`"id": "origin"`, `"id": "edge1"`, `"roles": [`, `"state": "alive"`, nodes[0].URL()} {
 		if !bytes.Contains(r.body, []byte(want)) {
 			t.Errorf("members JSON lacks %s:\n%s", want, r.body)
@@ -194,7 +194,7 @@ func TestGossipDrivesRaft(t *testing.T) {
 		st, err := origin.Catalog().Stats()
 		return err == nil && len(st.Nonvoters) == 1 && st.Nonvoters[0] == "edge1"
 	})
-	r := get(t, edge1.URL()+"/api/v1/raft/status")
+	r := get(t, edge1.AdminURL()+"/api/v1/raft/status")
 	if r.code != 200 || !strings.Contains(string(r.body), `"leader_id": "origin"`) {
 		t.Fatalf("raft status: %d %s", r.code, r.body)
 	}

@@ -156,6 +156,13 @@ type Config struct {
 	// separate listener (e.g. "127.0.0.1:6060"). Empty means off. Never
 	// expose it beyond the host: profiles reveal memory contents.
 	DebugAddr string
+	// AdminHTTPAddr is the admin listener: operator endpoints
+	// (/api/v1/cluster/*, /api/v1/raft/*, /metrics, /debug/pprof/). Empty
+	// means "127.0.0.1:7948" when that port is free (skipped with a
+	// warning otherwise, so several nodes can share a machine); "off"
+	// disables it. On a loopback address it needs no token; on any other
+	// address it asks for an admin API token like the public listener.
+	AdminHTTPAddr string
 
 	// Logger receives structured logs. Nil means slog.Default().
 	Logger *slog.Logger
@@ -244,6 +251,11 @@ func (c Config) Validate() error {
 	for _, r := range c.Roles {
 		if r != cluster.RoleEdge && r != cluster.RoleOrigin && r != cluster.RoleControl {
 			return bad("--roles: unknown role %q (want edge, origin, control)", r)
+		}
+	}
+	if c.AdminHTTPAddr != "" && c.AdminHTTPAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.AdminHTTPAddr); err != nil {
+			return bad("--admin-http %q: %v", c.AdminHTTPAddr, err)
 		}
 	}
 	if c.BootstrapExpect < 0 {

@@ -73,6 +73,9 @@ func mustNewNode(t testing.TB, cfg Config) *Node {
 	if cfg.RTMPAddr == "" {
 		cfg.RTMPAddr = "127.0.0.1:0"
 	}
+	if cfg.AdminHTTPAddr == "" {
+		cfg.AdminHTTPAddr = "127.0.0.1:0"
+	}
 	if cfg.LeaveTimeout == 0 {
 		cfg.LeaveTimeout = 2 * time.Second
 	}

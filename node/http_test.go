@@ -14,11 +14,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// metricValue reads one sample from /metrics; series is the exact
-// exposition name with labels, e.g. `classmesh_cache_fills_total{source="origin"}`.
+// metricValue reads one sample from /metrics on the admin listener;
+// series is the exact exposition name with labels, e.g.
+// `classmesh_cache_fills_total{source="origin"}`.
 func metricValue(t testing.TB, n *Node, series string) float64 {
 	t.Helper()
-	r := get(t, n.URL()+"/metrics")
+	if n.AdminURL() == "" {
+		t.Fatal("metricValue: the node has no admin listener")
+	}
+	r := get(t, n.AdminURL()+"/metrics")
 	for _, line := range strings.Split(string(r.body), "\n") {
 		if v, ok := strings.CutPrefix(line, series+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)

@@ -69,6 +69,9 @@ type Node struct {
 	listener net.Listener
 	server   *http.Server
 	debug    *http.Server // --debug-addr pprof, or nil
+	admin    *adminGuard  // admin token check of operator endpoints (admin.go)
+	adminLn  net.Listener // --admin-http, or nil
+	adminSrv *http.Server // serves adminLn, or nil
 	tracker  *p2p.Tracker // /p2p/ws, or nil with --p2p off
 	live     *liveParts   // live sessions, relay, RTMP ingest
 	closing  atomic.Bool  // set when Close starts
@@ -98,6 +101,7 @@ func New(cfg Config) (*Node, error) {
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics = newHTTPMetrics(n.registry, &n.egress)
 	n.accessCache.refusals = newAccessRefusals(n.registry)
+	n.admin = newAdminGuard(n)
 	if err := n.build(); err != nil {
 		n.closeParts()
 		return nil, err
@@ -243,6 +247,9 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.handler = n.routes()
 	if err := n.startDebug(); err != nil {
+		return err
+	}
+	if err := n.startAdmin(); err != nil {
 		return err
 	}
 	n.wg.Add(1)
@@ -415,6 +422,9 @@ func (n *Node) Close() error {
 	}
 	if n.debug != nil {
 		_ = n.debug.Close()
+	}
+	if n.adminSrv != nil {
+		_ = n.adminSrv.Close()
 	}
 	if n.tracker != nil {
 		// Upgraded WebSockets are not covered by the HTTP shutdown.

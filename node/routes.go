@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/classmesh/classmesh/player"
 )
 
@@ -31,10 +29,9 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
 	mux.HandleFunc("GET /t/{token}/api/v1/assets/{id}", n.handleAsset) // the signed player page
-	mux.HandleFunc("GET /api/v1/cluster/members", n.handleMembers)
-	mux.HandleFunc("GET /api/v1/cluster/keys", n.handleKeys)
-	mux.HandleFunc("GET /api/v1/raft/status", n.handleRaftStatus)
-	mux.HandleFunc("POST /api/v1/cluster/keys", n.handleKeys)
+	// Operator endpoints (/api/v1/cluster/*, /api/v1/raft/*, /metrics):
+	// here only with an admin token; also on the admin listener (admin.go).
+	n.operatorRoutes(mux, n.admin.wrap, false)
 	mux.HandleFunc("POST /api/v1/playback-tokens", n.handlePlaybackToken)
 	// The catalog (control/api): courses, modules, lessons, assets (writes,
 	// history), sessions, sites, keys, tokens and /api/v1/openapi.json.
@@ -43,7 +40,6 @@ func (n *Node) routes() http.Handler {
 	mux.Handle("/api/v1/", n.catalogAPI())
 	mux.HandleFunc("/api/", n.handleAPINotFound)
 	// Operations.
-	mux.Handle("GET /metrics", promhttp.HandlerFor(n.scrubbedMetrics(), promhttp.HandlerOpts{Registry: n.registry}))
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
 	mux.HandleFunc("GET /readyz", n.handleReadyz)
 	// Course pages and the player.
@@ -95,20 +91,34 @@ var (
 )
 
 // cors lets players embedded in an LMS on another origin fetch playlists,
-// segments and the API.
+// segments and public API reads. It answers only reads: GET and HEAD (and
+// their preflights) of paths that are not operator endpoints. Writes and
+// operator endpoints never get Access-Control-Allow-Origin, so a web page
+// on another origin can neither read their answers nor pass a preflight
+// for them.
 func cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isOperatorPath(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		h := w.Header()
-		// Pre-canonicalised keys and shared, never-mutated values: this
-		// runs on every request.
-		h["Access-Control-Allow-Origin"] = corsAllowOrigin
-		h["Access-Control-Expose-Headers"] = corsExpose
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Range, If-None-Match, Authorization, Content-Type")
-			h.Set("Access-Control-Max-Age", "86400")
+			switch r.Header.Get("Access-Control-Request-Method") {
+			case http.MethodGet, http.MethodHead:
+				h["Access-Control-Allow-Origin"] = corsAllowOrigin
+				h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Range, If-None-Match, Authorization, Content-Type")
+				h.Set("Access-Control-Max-Age", "86400")
+			}
 			w.WriteHeader(http.StatusNoContent)
 			return
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			// Pre-canonicalised keys and shared, never-mutated values:
+			// this runs on every request.
+			h["Access-Control-Allow-Origin"] = corsAllowOrigin
+			h["Access-Control-Expose-Headers"] = corsExpose
 		}
 		next.ServeHTTP(w, r)
 	})

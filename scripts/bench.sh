@@ -40,7 +40,7 @@ for a in storm whole; do mkdir -p "$media/$a"; ln "$src" "$media/$a/1080p.mp4" 2
 port_cm=18480; port_ngx=18481
 start_node() {
   rm -rf "$work/data"
-  "$bin" serve --media "$media" --http 127.0.0.1:$port_cm --data "$work/data" --log-level warn --rescan -1s --gossip 127.0.0.1:18482 --quic 127.0.0.1:18483 ${BENCH_NODE_FLAGS:-} >"$work/node.log" 2>&1 &
+  "$bin" serve --media "$media" --http 127.0.0.1:$port_cm --data "$work/data" --log-level warn --rescan -1s --gossip 127.0.0.1:18482 --quic 127.0.0.1:18483 --admin-http 127.0.0.1:18484 ${BENCH_NODE_FLAGS:-} >"$work/node.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port_cm/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "bench: node did not start"; cat "$work/node.log"; exit 1
@@ -101,7 +101,7 @@ fi
 : >"$work/b2.urls"
 for i in $(seq 0 9); do for s in $(seq 0 19); do echo "http://127.0.0.1:$port_cm/v/lecture$i/1080p/seg-$s.m4s" >>"$work/b2.urls"; done; done
 go build -o "$work/benchload" ./internal/benchload
-b2=$("$work/benchload" -mode cold -urls "$work/b2.urls" -metrics "http://127.0.0.1:$port_cm/metrics")
+b2=$("$work/benchload" -mode cold -urls "$work/b2.urls" -metrics "http://127.0.0.1:18484/metrics")
 # whole-asset rate: every segment of a fresh asset, one client, cold
 : >"$work/b2-asset.urls"
 for s in $(seq 0 19); do echo "http://127.0.0.1:$port_cm/v/whole/1080p/seg-$s.m4s" >>"$work/b2-asset.urls"; done
@@ -118,7 +118,7 @@ cm_asset_secs=$(echo "$b2asset" | sed 's/.*"wall_seconds":\([0-9.]*\).*/\1/')
 stop_node; start_node
 : >"$work/b3.urls"
 for s in $(seq 0 19); do echo "http://127.0.0.1:$port_cm/v/storm/1080p/seg-$s.m4s" >>"$work/b3.urls"; done
-b3=$("$work/benchload" -mode storm -clients 500 -urls "$work/b3.urls" -metrics "http://127.0.0.1:$port_cm/metrics")
+b3=$("$work/benchload" -mode storm -clients 500 -urls "$work/b3.urls" -metrics "http://127.0.0.1:18484/metrics")
 
 field() { echo "$1" | sed "s/.*\"$2\":\([0-9.e+-]*\).*/\1/"; }
 out=$work/results.md

@@ -68,17 +68,18 @@ pmax() { sort -n | tail -1; }
 # ---------------- classmesh: 3 voters (n1..n3), later an edge n4 ----------------
 cm_http() { echo $((18600 + 10 * $1)); }
 cm_url() { echo "http://127.0.0.1:$(cm_http "$1")"; }
+cm_admin() { echo "http://127.0.0.1:$(($(cm_http "$1") + 3))"; } # --admin-http: raft status
 start_cm() {
   local i=$1 p; p=$(cm_http "$i"); shift
   local extra=(--join 127.0.0.1:18611)
   [ "$i" -eq 1 ] && extra=(--demo)
   "$bin" serve --http 127.0.0.1:$p --gossip 127.0.0.1:$((p + 1)) --quic 127.0.0.1:$((p + 2)) \
-    --data "$cw/D$i" --cluster-secret "$SECRET" --gossip-profile local --node-id "n$i" \
+    --admin-http 127.0.0.1:$((p + 3)) --data "$cw/D$i" --cluster-secret "$SECRET" --gossip-profile local --node-id "n$i" \
     --rescan -1s --log-level warn "${extra[@]}" "$@" >>"$cw/n$i.log" 2>&1 &
   pid[n$i]=$!
   disown "${pid[n$i]}" # no "Killed" job reports; cleanup still kills it by pid
 }
-raft() { curl -fsm 2 "$(cm_url "$1")/api/v1/raft/status"; }
+raft() { curl -fsm 2 "$(cm_admin "$1")/api/v1/raft/status"; }
 voters_are() { [ "$(raft "$1" | jq '.voters | length')" -eq "$2" ] && [ -n "$(raft "$1" | jq -r '.leader_id // empty')" ]; }
 cm_leader() { raft "$1" | jq -r '.leader_id' | sed 's/^n//'; }
 # caught_up I: member I has applied what the leader had committed, the way

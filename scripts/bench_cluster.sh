@@ -77,10 +77,13 @@ alive_count() { curl -fsm 10 "$1/api/v1/cluster/members" | grep -c '"state": "al
 has_members() { [ "$(alive_count "$1")" -ge "$2" ]; }
 asset_ready() { curl -fsm 10 "$1/api/v1/assets/$2" | grep -q '"status": "ready"'; }
 
+# adm HTTP_PORT: the admin listener (members, metrics) of the node on HTTP_PORT.
+adm() { echo "http://127.0.0.1:$(($1 + 1000))"; }
+
 # start_node NAME HTTP GOSSIP QUIC ARGS...: a classmesh node on loopback.
 start_node() {
   local name=$1 http=$2 gossip=$3 quic=$4; shift 4
-  "$bin" serve --http 127.0.0.1:$http --gossip 127.0.0.1:$gossip --quic 127.0.0.1:$quic \
+  "$bin" serve --http 127.0.0.1:$http --gossip 127.0.0.1:$gossip --quic 127.0.0.1:$quic --admin-http 127.0.0.1:$((http + 1000)) \
     --data "$cw/data-$name" --cluster-secret "$SECRET" --gossip-profile local --node-id "$name" \
     --rescan -1s --log-level warn "$@" >"$cw/$name.log" 2>&1 &
   pids+=($!)
@@ -119,11 +122,11 @@ for i in 1 2 3 4 5; do
   p=$((18500 + 10 * i))
   join=(); [ "$i" -gt 1 ] && join=(--join 127.0.0.1:18512)
   start_node "n$i" $((p + 1)) $((p + 2)) $((p + 3)) --origin-url "http://127.0.0.1:$port_origin/" --segment-target 2s "${join[@]}"
-  a_ports+=($((p + 1))); a_metrics+=("http://127.0.0.1:$((p + 1))/metrics")
+  a_ports+=($((p + 1))); a_metrics+=("$(adm $((p + 1)))/metrics")
 done
 for p in "${a_ports[@]}"; do
   wait_for "node :$p ready" 300 curl -fsm 10 "http://127.0.0.1:$p/readyz"
-  wait_for "node :$p to see 5 members" 300 has_members "http://127.0.0.1:$p" 5
+  wait_for "node :$p to see 5 members" 300 has_members "$(adm "$p")" 5
   wait_for "node :$p to index herd-a" 300 asset_ready "http://127.0.0.1:$p" herd-a
 done
 nsegs=$(curl -fsm 10 "http://127.0.0.1:${a_ports[0]}/v/herd-a/1080p/media.m3u8" | grep -c '^seg-')
@@ -182,7 +185,7 @@ for p in "${b_ports[@]}" "${c_ports[@]}"; do
   wait_for "proxy :$p" 100 curl -fsm 10 "http://127.0.0.1:$p/readyz"
 done
 
-up_metrics=http://127.0.0.1:$port_up/metrics
+up_metrics=$(adm $port_up)/metrics
 herd_urls "${b_ports[*]}" herd-b >"$cw/b4b.urls"
 b4b=$(load -mode storm -clients $CLIENTS -urls "$cw/b4b.urls" -unique $SEGS -settle 200ms -upstream-metrics "$up_metrics") || die "B4 (b) load failed"
 herd_urls "${c_ports[*]}" herd-c >"$cw/b4c.urls"
@@ -195,7 +198,7 @@ start_node b5a 18591 18592 18593 --media "$cw/b5"
 start_node b5b 18594 18595 18596 --media "$cw/b5" --join 127.0.0.1:18592
 for p in 18591 18594; do
   wait_for "node :$p ready" 300 curl -fsm 10 "http://127.0.0.1:$p/readyz"
-  wait_for "node :$p to see 2 members" 300 has_members "http://127.0.0.1:$p" 2
+  wait_for "node :$p to see 2 members" 300 has_members "$(adm "$p")" 2
   for i in 0 1 2 3 4 5; do wait_for "node :$p to index p$i" 300 asset_ready "http://127.0.0.1:$p" p$i; done
 done
 b5segs=$(curl -fsm 10 "http://127.0.0.1:18591/v/p0/1080p/media.m3u8" | grep -c '^seg-')

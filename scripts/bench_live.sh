@@ -121,12 +121,13 @@ wait_for() {
 # ---------------- classmesh: n1 ingest, n2 edge, n3 edge behind n2 ----------------
 cm_http() { echo $((18700 + 10 * $1)); }
 cm_url() { echo "http://127.0.0.1:$(cm_http "$1")"; }
+cm_admin() { echo "http://127.0.0.1:$(($(cm_http "$1") + 3))"; } # --admin-http: members, metrics
 RTMP_CM=18705
 start_cm() {
   local i=$1 p where=LOAD; p=$(cm_http "$i"); shift
   [ "$i" -le 2 ] && where=SUT
   on $where "$bin" serve --http 127.0.0.1:$p --gossip 127.0.0.1:$((p + 1)) --quic 127.0.0.1:$((p + 2)) \
-    --data "$lw/D$i" --cluster-secret "$SECRET" --gossip-profile local --node-id "n$i" \
+    --admin-http 127.0.0.1:$((p + 3)) --data "$lw/D$i" --cluster-secret "$SECRET" --gossip-profile local --node-id "n$i" \
     --rescan -1s --log-level warn --p2p off "$@" >>"$lw/n$i.log" 2>&1 &
   pid[n$i]=$!
   disown "${pid[n$i]}"
@@ -137,7 +138,7 @@ wait_for "classmesh n1" 300 test -s "$lw/D1/admin-token"
 TOKEN=$(tr -d ' \n' <"$lw/D1/admin-token")
 start_cm 2 --roles edge --join 127.0.0.1:18711
 start_cm 3 --roles edge --join 127.0.0.1:18711 --relay-parent n2
-members3() { [ "$(curl -fsm 2 "$(cm_url 1)/api/v1/cluster/members" | jq 'if type == "array" then length else (.members | length) end')" -ge 3 ]; }
+members3() { [ "$(curl -fsm 2 "$(cm_admin 1)/api/v1/cluster/members" | jq 'if type == "array" then length else (.members | length) end')" -ge 3 ]; }
 wait_for "3 members" 300 members3
 
 api() { curl -fsm 5 -X "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$(cm_url 1)$2" ${3:+-d "$3"}; }
@@ -193,7 +194,7 @@ pid[ffmpeg]=$!
 disown "${pid[ffmpeg]}"
 wait "$b11pid" || die "liveload b11 failed: $(cat "$lw/b11.err")"
 b11=$(cat "$lw/b11.json")
-delay_snap() { curl -fsm 2 "$(cm_url "$1")/metrics" | grep '^classmesh_live_relay_delay_seconds_bucket' >"$lw/$2" || true; }
+delay_snap() { curl -fsm 2 "$(cm_admin "$1")/metrics" | grep '^classmesh_live_relay_delay_seconds_bucket' >"$lw/$2" || true; }
 delay_snap 2 n2-delay-b11.txt
 delay_snap 3 n3-delay-b11.txt
 echo "raw: B11 $b11"
@@ -209,7 +210,7 @@ b12=$(ulimit -n 20000 2>/dev/null; on LOAD "$lw/liveload" -mode b12 -d "${B12_SE
   -viewers "$B12_VIEWERS" -pid "${pid[n2]}" 2>"$lw/b12.err") || die "liveload b12 failed: $(cat "$lw/b12.err")"
 echo "raw: B12 $b12"
 udp_drops=$(($(udp_rcvbuf_errors) - udp0))
-curl -fsm 2 "$(cm_url 3)/metrics" | grep '^classmesh_relay_object_age_seconds' >"$lw/n3-relay-age.txt" || true
+curl -fsm 2 "$(cm_admin 3)/metrics" | grep '^classmesh_relay_object_age_seconds' >"$lw/n3-relay-age.txt" || true
 delay_snap 2 n2-delay-b12.txt
 # delay_pct BEFORE AFTER: from the edge's own histogram
 # classmesh_live_relay_delay_seconds (published on the relay at n1 -> listed

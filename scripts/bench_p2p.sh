@@ -52,14 +52,16 @@ wait_http() { # url, seconds
 
 server=""
 swarms=()
+metrics_url="http://127.0.0.1:$PORT/metrics" # trackerd; classmesh: its admin listener
 if [ -x bin/classmesh ]; then
   rm -rf "$work/data"
   bin/classmesh serve --http 127.0.0.1:$PORT --gossip 127.0.0.1:$((PORT + 1)) --quic 127.0.0.1:$((PORT + 2)) \
-    --data "$work/data" --demo --rtmp off --log-level warn >"$work/node.log" 2>&1 &
+    --admin-http 127.0.0.1:$((PORT + 3)) --data "$work/data" --demo --rtmp off --log-level warn >"$work/node.log" 2>&1 &
   spid=$!; pids+=("$spid")
   if wait_http "http://127.0.0.1:$PORT/healthz" 60 &&
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/p2p/ws")" = 400 ]; then
     server="classmesh serve"
+    metrics_url="http://127.0.0.1:$((PORT + 3))/metrics"
     # The node accepts only swarms of what it serves: the demo's renditions.
     swarms=(-swarm-list "$(curl -fsS "http://127.0.0.1:$PORT/api/v1/assets/demo" | jq -r '[.renditions[].id | "vod/demo/" + .] | join(",")')")
   else
@@ -75,7 +77,7 @@ fi
 echo "bench_p2p: server $server (pid $spid), $PEERS peers, hold $HOLD" >&2
 
 rss() { awk '/^VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
-metric() { curl -fsS "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}' | head -1; }
+metric() { curl -fsS "$metrics_url" | awk -v m="$1" '$1 == m {print $2}' | head -1; }
 sleep 1
 base_rss=$(rss "$spid")
 

@@ -54,6 +54,7 @@ type proc struct {
 	name   string
 	cmd    *exec.Cmd
 	url    string
+	admin  string // admin listener: members, raft, metrics
 	gossip string
 	mu     sync.Mutex
 	log    bytes.Buffer
@@ -70,7 +71,7 @@ func (p *proc) output() string {
 func startProc(t *testing.T, bin, name, secret string, extra ...string) *proc {
 	t.Helper()
 	gossip := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	args := append([]string{"serve", "--node-id", name, "--http", "127.0.0.1:0", "--gossip", gossip,
+	args := append([]string{"serve", "--node-id", name, "--http", "127.0.0.1:0", "--admin-http", "127.0.0.1:0", "--gossip", gossip,
 		"--quic", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data", t.TempDir(), "--cluster-secret", secret,
 		"--rtmp", "127.0.0.1:0", "--gossip-profile", "local", "--rescan", "-1s", "--peer-timeout", "1s", "--segment-target", "2s",
 		"--log-level", "info"}, extra...)
@@ -84,12 +85,15 @@ func startProc(t *testing.T, bin, name, secret string, extra ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	urls := make(chan string, 1)
+	urls, admins := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if u, ok := strings.CutPrefix(sc.Text(), "classmesh is serving at "); ok {
 				urls <- strings.TrimSuffix(u, "/")
+			}
+			if u, ok := strings.CutPrefix(sc.Text(), "classmesh admin listener at "); ok {
+				admins <- strings.TrimSuffix(u, "/")
 			}
 		}
 		io.Copy(io.Discard, stdout)
@@ -108,6 +112,11 @@ func startProc(t *testing.T, bin, name, secret string, extra ...string) *proc {
 		t.Fatalf("%s exited: %v\n%s", name, err, p.output())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not start\n%s", name, p.output())
+	}
+	select {
+	case p.admin = <-admins:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s printed no admin listener\n%s", name, p.output())
 	}
 	return p
 }
@@ -225,7 +234,7 @@ func TestProcessCluster(t *testing.T) {
 	all := append([]*proc{origin}, edges...)
 	waitUntil(t, "4 alive members and the demo on every node", func() bool {
 		for _, p := range all {
-			st := memberStates(p.url)
+			st := memberStates(p.admin)
 			alive := 0
 			for _, s := range st {
 				if s == "alive" {
@@ -241,7 +250,7 @@ func TestProcessCluster(t *testing.T) {
 	})
 
 	// classmesh members, as an operator runs it.
-	out, err := exec.Command(bin, "members", "--addr", edges[0].url).CombinedOutput()
+	out, err := exec.Command(bin, "members", "--addr", edges[0].admin).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "origin") || !strings.Contains(string(out), "edge3") || !strings.Contains(string(out), "alive") {
 		t.Fatalf("classmesh members: %v\n%s", err, out)
 	}
@@ -285,7 +294,7 @@ func TestProcessCluster(t *testing.T) {
 	}
 	waitUntil(t, "the killed edge to be marked dead", func() bool {
 		for _, p := range survivors {
-			if s := memberStates(p.url)["edge3"]; s == "alive" || s == "" && len(memberStates(p.url)) > 3 {
+			if s := memberStates(p.admin)["edge3"]; s == "alive" || s == "" && len(memberStates(p.admin)) > 3 {
 				return false
 			}
 		}
@@ -294,9 +303,9 @@ func TestProcessCluster(t *testing.T) {
 	// Keys moved: with membership converged, fresh segments go to live
 	// owners only, so no peer fill fails.
 	unavailable := `classmesh_peer_fill_requests_total{role="client",status="unavailable"}`
-	before := metric(t, edges[0].url, unavailable)
+	before := metric(t, edges[0].admin, unavailable)
 	fetchAll(t, edges[0].url, segmentPaths(t, edges[0].url, "360p"), sizes)
-	if after := metric(t, edges[0].url, unavailable); after != before {
+	if after := metric(t, edges[0].admin, unavailable); after != before {
 		t.Errorf("after convergence %v peer fills still went to an unavailable owner", after-before)
 	}
 
@@ -312,7 +321,7 @@ func TestProcessCluster(t *testing.T) {
 		t.Fatal("edge2 did not exit within 30 s of SIGTERM")
 	}
 	waitUntil(t, "edge2 to be seen as left", func() bool {
-		st := memberStates(origin.url)
+		st := memberStates(origin.admin)
 		if st["edge2"] != "left" {
 			t.Logf("members seen by the origin: %v", st)
 			return false
@@ -323,10 +332,10 @@ func TestProcessCluster(t *testing.T) {
 	// A node with the wrong secret cannot join; the refusal is logged.
 	intruder := startProc(t, bin, "intruder", "a-different-secret-0123456789", "--join", origin.gossip, "--roles", "edge")
 	time.Sleep(3 * time.Second)
-	if _, ok := memberStates(origin.url)["intruder"]; ok {
+	if _, ok := memberStates(origin.admin)["intruder"]; ok {
 		t.Fatal("a node with the wrong secret joined")
 	}
-	if st := memberStates(intruder.url); len(st) != 1 {
+	if st := memberStates(intruder.admin); len(st) != 1 {
 		t.Fatalf("the intruder sees members %v", st)
 	}
 	if !strings.Contains(origin.output()+intruder.output(), "wrong cluster secret") {

@@ -25,7 +25,8 @@ import (
 // same ports and data directory.
 type linNode struct {
 	name, secret, bin string
-	http, gossip      string
+	http, admin       string
+	gossip            string
 	quic, data        string
 	extra             []string
 
@@ -40,6 +41,7 @@ func newLinNode(t *testing.T, bin, name, secret string, extra ...string) *linNod
 	return &linNode{
 		name: name, secret: secret, bin: bin,
 		http:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		admin:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		quic:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		data:   t.TempDir(), extra: extra,
@@ -47,6 +49,9 @@ func newLinNode(t *testing.T, bin, name, secret string, extra ...string) *linNod
 }
 
 func (n *linNode) url() string { return "http://" + n.http }
+
+// adminURL is the admin listener (raft status).
+func (n *linNode) adminURL() string { return "http://" + n.admin }
 
 func (n *linNode) isUp() bool {
 	n.mu.Lock()
@@ -63,7 +68,7 @@ func (n *linNode) output() string {
 // start runs `classmesh serve` and waits for it to print its URL.
 func (n *linNode) start(t *testing.T, extra ...string) {
 	t.Helper()
-	args := append([]string{"serve", "--node-id", n.name, "--http", n.http, "--gossip", n.gossip,
+	args := append([]string{"serve", "--node-id", n.name, "--http", n.http, "--admin-http", n.admin, "--gossip", n.gossip,
 		"--quic", n.quic, "--data", n.data, "--cluster-secret", n.secret,
 		"--rtmp", "127.0.0.1:0", "--gossip-profile", "local", "--rescan", "-1s", "--peer-timeout", "1s",
 		"--segment-target", "2s", "--log-level", "info"}, n.extra...)
@@ -138,7 +143,7 @@ func linLeader(nodes []*linNode) *linNode {
 		if !n.isUp() {
 			continue
 		}
-		st, ok := linRaftStatus(n.url())
+		st, ok := linRaftStatus(n.adminURL())
 		if !ok || st.LeaderID == "" || leader != "" && st.LeaderID != leader {
 			return nil
 		}
@@ -409,7 +414,7 @@ func testLinearizable(t *testing.T, bin string, voters int) {
 	}
 	waitUntil(t, fmt.Sprintf("%d voters and an agreed leader", voters), func() bool {
 		for _, n := range nodes {
-			if st, ok := linRaftStatus(n.url()); !ok || len(st.Voters) != voters {
+			if st, ok := linRaftStatus(n.adminURL()); !ok || len(st.Voters) != voters {
 				return false
 			}
 		}

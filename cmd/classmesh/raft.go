@@ -25,7 +25,7 @@ type raftStatus struct {
 func raftCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("raft", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := addrFlag(fs)
+	addr, token := adminFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: classmesh raft status [--addr URL] [--json]\n\nShows the catalog's raft group as the node at --addr sees it.\n\n")
@@ -39,7 +39,7 @@ func raftCmd(args []string, stdout, stderr io.Writer) int {
 		return exitParse(err)
 	}
 	var st raftStatus
-	if err := newAPIClient(*addr).do(http.MethodGet, "/api/v1/raft/status", nil, &st); err != nil {
+	if err := newAdminClient(*addr, *token).do(http.MethodGet, "/api/v1/raft/status", nil, &st); err != nil {
 		fmt.Fprintln(stderr, "classmesh raft:", err)
 		return 1
 	}

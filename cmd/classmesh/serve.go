@@ -40,6 +40,7 @@ func serveFlags(fs *flag.FlagSet, cfg *node.Config, logLevel, logFormat, configF
 	fs.DurationVar(&cfg.LiveSegmentTarget, "live-segment-target", cfg.LiveSegmentTarget, "live segment target, cut on keyframes (0 = 2s)")
 	fs.DurationVar(&cfg.LiveDVRWindow, "live-dvr-window", cfg.LiveDVRWindow, "how far back live viewers can seek (0 = 60s)")
 	fs.DurationVar(&cfg.LiveGrace, "live-grace", cfg.LiveGrace, "how long a live session waits for its publisher to reconnect (0 = 30s)")
+	fs.StringVar(&cfg.AdminHTTPAddr, "admin-http", cfg.AdminHTTPAddr, "admin listener for /api/v1/cluster/*, /api/v1/raft/*, /metrics and pprof (empty = 127.0.0.1:7948 if free; off = none; a non-loopback address needs the admin token)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", cfg.DebugAddr, "serve Go pprof profiles on this address (e.g. 127.0.0.1:6060); empty = off")
 	fs.StringVar(&cfg.MediaDir, "media", cfg.MediaDir, "local media library to serve as origin (subdirectory = asset)")
 	fs.StringVar(&cfg.OriginURL, "origin-url", cfg.OriginURL, "media library on an HTTP server that honours Range requests")
@@ -127,6 +128,9 @@ func runNode(cfg node.Config, stdout io.Writer, logger *slog.Logger) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "classmesh is serving at %s/\n", n.URL())
+	if u := n.AdminURL(); u != "" {
+		fmt.Fprintf(stdout, "classmesh admin listener at %s/\n", u)
+	}
 	if tok := n.AdminToken(); tok != "" {
 		fmt.Fprintf(stdout, "\nFirst start of this catalog: the admin API token is\n\n    %s\n\nIt is shown only now and kept in %s (mode 0600).\n\n", tok, filepath.Join(n.DataDir(), "admin-token"))
 	}

@@ -1,0 +1,225 @@
+package cluster
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/quic-go/quic-go"
+)
+
+// rogueDelegate gossips forged metadata.
+type rogueDelegate struct{ meta []byte }
+
+func (d rogueDelegate) NodeMeta(int) []byte                 { return d.meta }
+func (d rogueDelegate) NotifyMsg([]byte)                    {}
+func (d rogueDelegate) GetBroadcasts(int, int) [][]byte     { return nil }
+func (d rogueDelegate) LocalState(bool) []byte              { return nil }
+func (d rogueDelegate) MergeRemoteState(buf []byte, _ bool) {}
+
+// startRogue joins seed's gossip with the cluster's gossip key (and
+// nothing else) as name, advertising every role and quicAddr.
+func startRogue(t *testing.T, seed *mtNode, name, quicAddr string) *memberlist.Memberlist {
+	t.Helper()
+	kr, err := memberlist.NewKeyring(nil, DeriveGossipKey(mtSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlc := memberlist.DefaultLocalConfig()
+	mlc.Name, mlc.BindAddr, mlc.BindPort, mlc.AdvertisePort = name, "127.0.0.1", 0, 0
+	mlc.Keyring = kr
+	mlc.Logger = log.New(io.Discard, "", 0)
+	mlc.Delegate = rogueDelegate{meta: encodeMeta(nodeMeta{ID: name, Region: "eu", QUICAddr: quicAddr,
+		HTTPAddr: "http://" + name + ".test", Roles: []Role{RoleEdge, RoleOrigin, RoleControl}})}
+	ml, err := memberlist.Create(mlc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ml.Shutdown() })
+	if _, err := ml.Join([]string{seed.Self().GossipAddr}); err != nil {
+		t.Fatal(err)
+	}
+	return ml
+}
+
+// Finding 1: a process holding only the gossip key joined memberlist and
+// was handed work. It must stay "unverified": visible, but never in
+// Members (ring, origins, relay parents, raft reconciler).
+func TestClusterRogueMemberUnverified(t *testing.T) {
+	a := mtStart(t, "node-a", nil)
+	rec := &mtRecorder{}
+	defer a.Subscribe(rec)()
+	b := mtStart(t, "node-b", mtJoin(a))
+	mtWaitMembers(t, 2, a, b)
+	// Events are delivered asynchronously, after Members changed.
+	mtEventually(t, 5*time.Second, "a join event for the verified node-b", func() bool {
+		return rec.has(EventJoin, "node-b", func(m Member) bool { return m.State == StateAlive })
+	})
+	keeper := NewRingKeeper(a, DefaultRingConfig())
+	defer a.Subscribe(keeper)()
+
+	// A QUIC address where no one answers.
+	dead, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.LocalAddr().String()
+	dead.Close()
+	// Another cluster's node: a certificate from a foreign CA.
+	foreign := mtNewTransport(t, "rogue-ca", mtCA(t, "another-secret-0123456789"), "0",
+		map[string]StreamHandler{VerifyALPN: serveVerify})
+
+	tests := []struct {
+		name, quic, reason string
+	}{
+		{"rogue-steals-address", b.Self().QUICAddr, "name_mismatch"},
+		{"rogue-ca", foreign.Addr().String(), "unknown_authority"},
+		{"rogue-silent", deadAddr, ""},
+		{"rogue-no-quic", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			startRogue(t, a, tc.name, tc.quic)
+			mtEventually(t, 10*time.Second, tc.name+" listed as unverified", func() bool {
+				m, ok := mtFind(a.AllMembers(), tc.name)
+				return ok && m.State == StateUnverified
+			})
+			if tc.reason != "" {
+				mtEventually(t, 10*time.Second, "refusal "+tc.reason+" counted", func() bool {
+					return mtValue(a.metrics.refused.WithLabelValues(tc.reason)) >= 1
+				})
+			}
+			// Bounded: for 1.5 s the rogue must get no work.
+			for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+				if _, ok := mtFind(a.Members(), tc.name); ok {
+					t.Fatalf("%s is in Members: %+v", tc.name, a.Members())
+				}
+				for _, m := range keeper.Ring().Members() {
+					if m.ID == tc.name {
+						t.Fatalf("%s is on the ring", tc.name)
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if rec.has(EventJoin, tc.name, nil) {
+				t.Fatalf("subscribers saw a join of %s", tc.name)
+			}
+			// A rogue advertising node-b's address must not break dials to
+			// node-b: the expected name comes from verified members only.
+			if got := a.expectID(b.Self().QUICAddr); got != "node-b" {
+				t.Fatalf("expectID(node-b's address) = %q", got)
+			}
+			if _, err := mtRoundTrip(mtCtx(t), a.Transport(), b.Self().QUICAddr, VerifyALPN, ""); err != nil &&
+				errors.Is(err, ErrUntrustedPeer) {
+				t.Fatalf("dial to node-b refused: %v", err)
+			}
+		})
+	}
+	if v := mtValue(a.metrics.verify.WithLabelValues("failed")); v < 3 {
+		t.Fatalf("verifications{failed} = %v, want >= 3", v)
+	}
+	if !strings.Contains(a.log.String(), "has not proved its name") {
+		t.Fatal("failed verification not logged")
+	}
+}
+
+// A verified member that moves to another QUIC address is unverified
+// until it proves the new one.
+func TestClusterReverifyOnAddressChange(t *testing.T) {
+	a := mtStart(t, "node-a", nil)
+	b := mtStart(t, "node-b", mtJoin(a))
+	mtWaitMembers(t, 2, a, b)
+	host, port, _ := net.SplitHostPort(b.Self().GossipAddr)
+	p, _ := strconv.Atoi(port)
+	node := func(quic string) *memberlist.Node {
+		meta := encodeMeta(nodeMeta{ID: "node-b", Region: "eu", QUICAddr: quic, Roles: []Role{RoleEdge}})
+		return &memberlist.Node{Name: "node-b", Addr: net.ParseIP(host), Port: uint16(p), Meta: meta}
+	}
+	a.record(EventUpdate, node("127.0.0.1:1")) // nobody there
+	if _, ok := mtFind(a.Members(), "node-b"); ok {
+		t.Fatal("node-b still verified after its address changed")
+	}
+	a.record(EventUpdate, node(b.Self().QUICAddr))
+	mtEventually(t, 10*time.Second, "node-b verified again", func() bool {
+		_, ok := mtFind(a.Members(), "node-b")
+		return ok
+	})
+}
+
+// Finding 7 / brief 5: refused handshakes are counted by reason and
+// logged; a client without a certificate was neither.
+func TestTransportRefusalReasons(t *testing.T) {
+	ca := mtCA(t, mtSecret)
+	srv := mtNewTransport(t, "server", ca, "0", map[string]StreamHandler{"echo/1": mtEcho("")})
+	addr := srv.Addr().String()
+
+	t.Run("no_certificate", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, err := quic.DialAddr(ctx, addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"echo/1"},
+			MinVersion: tls.VersionTLS13}, nil)
+		if err == nil {
+			// TLS 1.3: the client may finish before the server's verdict.
+			s, serr := conn.OpenStreamSync(ctx)
+			if serr == nil {
+				s.Write([]byte("x"))
+				s.Close()
+				_, serr = io.ReadAll(s)
+			}
+			conn.CloseWithError(0, "")
+			if serr == nil {
+				t.Fatal("a client without a certificate got a stream answered")
+			}
+		}
+		mtEventually(t, 5*time.Second, "no_certificate counted", func() bool {
+			return mtValue(srv.m.refused.WithLabelValues("no_certificate")) >= 1
+		})
+		if !strings.Contains(srv.log.String(), "quic: refused 127.0.0.1:") {
+			t.Fatalf("refusal not logged:\n%s", srv.log.String())
+		}
+	})
+	t.Run("unknown_authority", func(t *testing.T) {
+		cli := mtNewTransport(t, "intruder", mtCA(t, "another-secret-0123456789"), "0", nil)
+		if _, err := mtRoundTrip(mtCtx(t), cli.Transport, addr, "echo/1", "x"); err == nil {
+			t.Fatal("foreign CA accepted")
+		}
+		mtEventually(t, 5*time.Second, "unknown_authority counted", func() bool {
+			return mtValue(srv.m.refused.WithLabelValues("unknown_authority")) >= 1
+		})
+	})
+	t.Run("name_mismatch", func(t *testing.T) {
+		cli := mtNewTransport(t, "member", ca, "0", nil)
+		srv.Handle(VerifyALPN, serveVerify)
+		err := cli.Probe(mtCtx(t), addr, "someone-else")
+		if !errors.Is(err, ErrPeerNameMismatch) {
+			t.Fatalf("Probe with the wrong name: %v, want ErrPeerNameMismatch", err)
+		}
+		if v := mtValue(cli.m.refused.WithLabelValues("name_mismatch")); v != 1 {
+			t.Fatalf("name_mismatch = %v, want 1", v)
+		}
+		if err := cli.Probe(mtCtx(t), addr, "server"); err != nil {
+			t.Fatalf("Probe with the right name: %v", err)
+		}
+	})
+	t.Run("rate-limited log", func(t *testing.T) {
+		before := strings.Count(srv.log.String(), "reason=unknown_authority")
+		cli := mtNewTransport(t, "intruder2", mtCA(t, "another-secret-0123456789"), "0", nil)
+		for range 5 {
+			mtRoundTrip(mtCtx(t), cli.Transport, addr, "echo/1", "x")
+		}
+		mtEventually(t, 5*time.Second, "refusals counted", func() bool {
+			return mtValue(srv.m.refused.WithLabelValues("unknown_authority")) >= 6
+		})
+		if after := strings.Count(srv.log.String(), "reason=unknown_authority"); after > before+1 {
+			t.Fatalf("%d refusal lines for 5 refusals within %v", after-before, refusedLogEvery)
+		}
+	})
+}
