@@ -92,10 +92,11 @@ func newAdminGuard(n *Node) *adminGuard {
 // wrap returns next behind the admin token check.
 func (g *adminGuard) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := api.TokenAuth{Reader: g.n.catalog}.Authenticate(r)
+		p, err := g.n.tokenAuth().Authenticate(r) // a token this replica lacks is asked at the leader
 		switch {
 		case err != nil && !errors.Is(err, api.ErrBadToken):
 			g.n.logger.Warn("node: operator endpoint: token lookup failed", "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", api.RetryAfterSeconds)
 			writeJSONError(w, http.StatusServiceUnavailable, "cannot check the token now")
 		case err != nil:
 			g.refuse(w, r, "bad_token", http.StatusUnauthorized, "unknown or malformed bearer token")
