@@ -66,7 +66,8 @@ func TestHTTPSemantics(t *testing.T) {
 			"Content-Range": "bytes */" + strconv.Itoa(len(full.body))}},
 		{"range overlapping merged", seg, []string{"Range", "bytes=10-19,0-14"}, 206, map[string]string{
 			"Content-Range": "bytes 0-19/" + strconv.Itoa(len(full.body)), "Content-Length": "20"}},
-		{"range 60000 parts", seg, []string{"Range", "bytes=" + strings.Repeat("0-0,", 59999) + "0-0"}, 200, map[string]string{
+		// (60 000 parts no longer fit in the 64 KiB of request headers.)
+		{"range 15000 parts", seg, []string{"Range", "bytes=" + strings.Repeat("0-0,", 14999) + "0-0"}, 200, map[string]string{
 			"Content-Range": "", "Content-Length": strconv.Itoa(len(full.body))}},
 		{"range 17 parts", seg, []string{"Range", "bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14,16-16,18-18,20-20,22-22,24-24,26-26,28-28,30-30,32-32"}, 200, map[string]string{
 			"Content-Range": "", "Content-Length": strconv.Itoa(len(full.body))}},

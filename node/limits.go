@@ -1,0 +1,354 @@
+package node
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Connection limits of the HTTP front door, against clients that hold
+// connections without using them (issue 11, finding 5).
+//
+// Invariants:
+//   - Every accepted TCP connection is counted once, against the node and
+//     against its address (an IPv4 address, or the /64 of an IPv6 one),
+//     until it is closed; a connection over either cap is closed right after
+//     accept, before net/http sees it.
+//   - Time a client makes the node wait is bounded by a credit of at most
+//     Grace: every Read of a request body and every Write to the connection
+//     may block for the credit left; bytes that move earn MinRate-worth of
+//     credit back (n/MinRate seconds each), capped at Grace. A client that
+//     moves at least MinRate never runs out; one that stalls is cut after
+//     Grace at most. Only time spent blocked counts, so a blocking playlist
+//     request that waits in the handler, or a keep-alive connection between
+//     requests, spends nothing.
+//   - Writes are cut into pieces of at most MinRate*Grace/4 bytes so that a
+//     single 2 MB write cannot earn a long deadline for itself.
+//   - A deadline set by someone else on the connection (net/http, a
+//     WebSocket library) is kept when it is earlier than the credit's.
+
+// Reasons a connection is cut, labels of classmesh_http_conns_cut_total.
+const (
+	cutSlowBody   = "slow_body"   // a request body arrived below the minimum rate
+	cutSlowReader = "slow_reader" // the client did not take the response at the minimum rate
+	cutPerAddr    = "per_addr"    // too many connections from one address
+	cutMaxConns   = "max_conns"   // too many connections in all
+)
+
+// Defaults of the HTTP limits (Config.HTTP*).
+const (
+	DefaultHTTPReadHeaderTimeout = 10 * time.Second
+	DefaultHTTPIdleTimeout       = time.Minute
+	DefaultHTTPMinRate           = 8 << 10 // bytes/s: 64 kbit/s
+	DefaultHTTPRateGrace         = 10 * time.Second
+	// DefaultHTTPMaxHeaderBytes bounds request headers (net/http's default
+	// is 1 MB): cookies and tokens fit many times over.
+	DefaultHTTPMaxHeaderBytes = 64 << 10
+)
+
+// connLimits enforces the caps and the rate rule; it is shared by the
+// listener, its connections and the body middleware.
+type connLimits struct {
+	maxConns   int // <= 0: no cap
+	maxPerAddr int // <= 0: no cap
+	minRate    float64
+	grace      time.Duration
+	piece      int
+	log        *slog.Logger
+
+	mu      sync.Mutex
+	total   int
+	perAddr map[netip.Prefix]int
+
+	cut     *prometheus.CounterVec
+	open    prometheus.Gauge
+	lastLog [4]atomic.Int64 // unix ns of the last log line per reason
+}
+
+// limitsConfig is the part of Config the limits need, defaults applied.
+type limitsConfig struct {
+	MaxConns, MaxPerAddr int
+	MinRate              int64
+	Grace                time.Duration
+}
+
+func newConnLimits(cfg limitsConfig, reg prometheus.Registerer, log *slog.Logger) *connLimits {
+	l := &connLimits{
+		maxConns:   cfg.MaxConns,
+		maxPerAddr: cfg.MaxPerAddr,
+		minRate:    float64(cfg.MinRate),
+		grace:      cfg.Grace,
+		log:        log,
+		perAddr:    make(map[netip.Prefix]int),
+		cut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classmesh_http_conns_cut_total",
+			Help: "HTTP connections closed by the node's limits, by reason (slow_body, slow_reader, per_addr, max_conns).",
+		}, []string{"reason"}),
+		open: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "classmesh_http_open_conns",
+			Help: "Open HTTP (TCP) connections.",
+		}),
+	}
+	for _, r := range []string{cutSlowBody, cutSlowReader, cutPerAddr, cutMaxConns} {
+		l.cut.WithLabelValues(r)
+	}
+	if l.minRate > 0 {
+		l.piece = min(max(int(l.minRate*l.grace.Seconds()/4), 4<<10), 256<<10)
+	}
+	reg.MustRegister(l.cut, l.open)
+	return l
+}
+
+// addrKey is what the per-address cap counts: the IPv4 address, or the /64
+// of an IPv6 address (one host usually has a whole /64).
+func addrKey(a net.Addr) netip.Prefix {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Prefix{}
+	}
+	ip := ap.Addr().Unmap()
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
+}
+
+// admit counts a new connection from key, or returns why it is refused.
+func (l *connLimits) admit(key netip.Prefix) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.maxConns > 0 && l.total >= l.maxConns:
+		return cutMaxConns
+	case l.maxPerAddr > 0 && l.perAddr[key] >= l.maxPerAddr:
+		return cutPerAddr
+	}
+	l.total++
+	l.perAddr[key]++
+	l.open.Inc()
+	return ""
+}
+
+func (l *connLimits) release(key netip.Prefix) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total--
+	if l.perAddr[key]--; l.perAddr[key] <= 0 {
+		delete(l.perAddr, key)
+	}
+	l.open.Dec()
+}
+
+// cutOne counts a cut connection and logs it, at most once a second per
+// reason (a flood must not flood the log too).
+func (l *connLimits) cutOne(reason, remote string) {
+	l.cut.WithLabelValues(reason).Inc()
+	i := map[string]int{cutSlowBody: 0, cutSlowReader: 1, cutPerAddr: 2, cutMaxConns: 3}[reason]
+	now := time.Now().UnixNano()
+	last := l.lastLog[i].Load()
+	if now-last < int64(time.Second) || !l.lastLog[i].CompareAndSwap(last, now) {
+		return
+	}
+	l.log.Warn("node: http connection cut", "reason", reason, "remote", remote,
+		"min_rate", int64(l.minRate), "grace", l.grace, "max_conns", l.maxConns, "max_per_addr", l.maxPerAddr,
+		"note", "logged at most once a second per reason; see classmesh_http_conns_cut_total")
+}
+
+// listener applies the caps at accept.
+type limitListener struct {
+	net.Listener
+	l *connLimits
+}
+
+func (ln limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := ln.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		key := addrKey(c.RemoteAddr())
+		if reason := ln.l.admit(key); reason != "" {
+			c.Close()
+			ln.l.cutOne(reason, c.RemoteAddr().String())
+			continue
+		}
+		return &limitConn{Conn: c, l: ln.l, key: key, credit: ln.l.grace}, nil
+	}
+}
+
+// limitConn is one admitted connection. Write and ReadFrom run on one
+// goroutine at a time (net/http's writer); deadlines from others arrive
+// through SetDeadline and SetWriteDeadline.
+type limitConn struct {
+	net.Conn
+	l      *connLimits
+	key    netip.Prefix
+	once   sync.Once
+	credit time.Duration
+	ext    atomic.Int64 // external write deadline, unix ns; 0: none
+}
+
+func (c *limitConn) Close() error {
+	c.once.Do(func() { c.l.release(c.key) })
+	return c.Conn.Close()
+}
+
+func (c *limitConn) SetDeadline(t time.Time) error {
+	c.setExt(t)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *limitConn) SetWriteDeadline(t time.Time) error {
+	c.setExt(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *limitConn) setExt(t time.Time) {
+	if t.IsZero() {
+		c.ext.Store(0)
+	} else {
+		c.ext.Store(t.UnixNano())
+	}
+}
+
+// arm sets the write deadline for a piece of n bytes and returns whether
+// the deadline is the credit's (not an earlier external one).
+func (c *limitConn) arm(n int, now time.Time) bool {
+	c.credit = min(c.credit+time.Duration(float64(n)/c.l.minRate*float64(time.Second)), c.l.grace)
+	d := now.Add(c.credit)
+	ours := true
+	if ext := c.ext.Load(); ext != 0 && ext < d.UnixNano() {
+		d, ours = time.Unix(0, ext), false
+	}
+	c.Conn.SetWriteDeadline(d)
+	return ours
+}
+
+// spent takes the time blocked from the credit and tells a cut apart.
+func (c *limitConn) spent(start time.Time, ours bool, err error) {
+	c.credit -= time.Since(start)
+	if ours && isTimeout(err) {
+		c.l.cutOne(cutSlowReader, c.RemoteAddr().String())
+	}
+}
+
+func (c *limitConn) Write(p []byte) (int, error) {
+	if c.l.minRate <= 0 {
+		return c.Conn.Write(p)
+	}
+	written := 0
+	for len(p) > 0 {
+		k := min(len(p), c.l.piece)
+		start := time.Now()
+		ours := c.arm(k, start)
+		n, err := c.Conn.Write(p[:k])
+		c.spent(start, ours, err)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		p = p[k:]
+	}
+	return written, nil
+}
+
+// ReadFrom keeps sendfile for disk hits, in pieces with their own
+// deadlines.
+func (c *limitConn) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := c.Conn.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(struct{ io.Writer }{c}, r)
+	}
+	if c.l.minRate <= 0 {
+		return rf.ReadFrom(r)
+	}
+	var total int64
+	for {
+		start := time.Now()
+		ours := c.arm(c.l.piece, start)
+		n, err := rf.ReadFrom(&io.LimitedReader{R: r, N: int64(c.l.piece)})
+		c.spent(start, ours, err)
+		total += n
+		if err != nil || n < int64(c.l.piece) {
+			return total, err
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()))
+}
+
+// limitBodies applies the rate rule to request bodies, on every protocol
+// (HTTP/1.1, HTTP/2 and HTTP/3 streams), through the ResponseController's
+// read deadline.
+func (l *connLimits) limitBodies(next http.Handler) http.Handler {
+	if l.minRate <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var rb *rateBody
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			if err := rc.SetReadDeadline(time.Now().Add(l.grace)); err == nil {
+				rb = &rateBody{ReadCloser: r.Body, rc: rc, l: l, credit: l.grace, remote: r.RemoteAddr}
+				r.Body = rb
+			}
+		}
+		next.ServeHTTP(w, r)
+		if rb != nil && !rb.done && r.ProtoMajor == 1 {
+			// net/http reads what the handler left of a small body to
+			// keep the connection; do it here, under the same rule, so
+			// that a body trickled to a handler that never reads it is
+			// cut and counted too.
+			_, _ = io.CopyN(io.Discard, rb, maxDrain)
+		}
+	})
+}
+
+// maxDrain is how much of an unread HTTP/1.1 body is read after the
+// handler (net/http's own limit is 256 KiB; beyond it the connection is
+// closed).
+const maxDrain = 256 << 10
+
+// rateBody is a request body read under the rate rule.
+type rateBody struct {
+	io.ReadCloser
+	rc     *http.ResponseController
+	l      *connLimits
+	credit time.Duration
+	remote string
+	done   bool
+}
+
+func (b *rateBody) Read(p []byte) (int, error) {
+	if b.done {
+		return b.ReadCloser.Read(p)
+	}
+	start := time.Now()
+	_ = b.rc.SetReadDeadline(start.Add(b.credit))
+	n, err := b.ReadCloser.Read(p)
+	b.credit = min(b.credit-time.Since(start)+time.Duration(float64(n)/b.l.minRate*float64(time.Second)), b.l.grace)
+	switch {
+	case err == io.EOF:
+		// The connection's background read (HTTP/1.1) must not inherit
+		// the deadline while the handler works on.
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	case isTimeout(err):
+		b.l.cutOne(cutSlowBody, b.remote)
+	}
+	return n, err
+}
