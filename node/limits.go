@@ -291,14 +291,19 @@ func isTimeout(err error) bool {
 	return err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()))
 }
 
-// limitBodies applies the rate rule to request bodies, on every protocol
-// (HTTP/1.1, HTTP/2 and HTTP/3 streams), through the ResponseController's
-// read deadline.
-func (l *connLimits) limitBodies(next http.Handler) http.Handler {
+// limitRequests applies the rate rule per request: to request bodies on
+// every protocol (HTTP/1.1, HTTP/2 and HTTP/3 streams), and to responses
+// on HTTP/2 and HTTP/3, whose streams can stall on flow control while the
+// connection itself moves (HTTP/1.1 responses are covered by limitConn),
+// through the ResponseController's read and write deadlines.
+func (l *connLimits) limitRequests(next http.Handler) http.Handler {
 	if l.minRate <= 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor >= 2 {
+			w = &rateWriter{ResponseWriter: w, rc: http.NewResponseController(w), l: l, credit: l.grace, remote: r.RemoteAddr}
+		}
 		var rb *rateBody
 		if r.Body != nil && r.Body != http.NoBody {
 			rc := http.NewResponseController(w)
@@ -352,3 +357,45 @@ func (b *rateBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// rateWriter is an HTTP/2 or HTTP/3 response written under the rate rule.
+type rateWriter struct {
+	http.ResponseWriter
+	rc     *http.ResponseController
+	l      *connLimits
+	credit time.Duration
+	remote string
+
+	unsupported bool // the writer has no write deadlines
+}
+
+func (w *rateWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		k := min(len(p), w.l.piece)
+		start := time.Now()
+		w.credit = min(w.credit+time.Duration(float64(k)/w.l.minRate*float64(time.Second)), w.l.grace)
+		deadline := start.Add(w.credit)
+		if w.unsupported || w.rc.SetWriteDeadline(deadline) != nil {
+			w.unsupported = true // write as is
+			n, err := w.ResponseWriter.Write(p)
+			return written + n, err
+		}
+		n, err := w.ResponseWriter.Write(p[:k])
+		w.credit -= time.Since(start)
+		written += n
+		if err != nil {
+			// HTTP/2 reports a stream reset, not a timeout.
+			if !time.Now().Before(deadline) {
+				w.l.cutOne(cutSlowReader, w.remote)
+			}
+			return written, err
+		}
+		p = p[k:]
+	}
+	return written, nil
+}
+
+func (w *rateWriter) Flush() { _ = w.rc.Flush() }
+
+func (w *rateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

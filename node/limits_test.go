@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -145,7 +146,7 @@ func thinLinkServer(t *testing.T, minRate int64, grace time.Duration) (string, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: l.limitBodies(mux)}
+	srv := &http.Server{Handler: l.limitRequests(mux)}
 	go srv.Serve(limitListener{Listener: ln, l: l})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -242,4 +243,31 @@ func counterValue(c prometheus.Counter) float64 {
 		return -1
 	}
 	return m.GetCounter().GetValue()
+}
+
+// An HTTP/2 client that keeps reading the connection but not a stream's
+// body (no WINDOW_UPDATE for it) stalls only that stream; the stream's
+// handler is cut off by the same rule.
+func TestHTTP2StalledStreamIsCut(t *testing.T) {
+	l := newConnLimits(limitsConfig{MinRate: 64 << 10, Grace: 300 * time.Millisecond}, prometheus.NewRegistry(), testLogger(t))
+	body := make([]byte, 16<<20) // more than the client's stream window (4 MiB)
+	srv := httptest.NewUnstartedServer(l.limitRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(body)
+	})))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("protocol %s", resp.Proto)
+	}
+	for end := time.Now().Add(10 * time.Second); counterValue(l.cut.WithLabelValues(cutSlowReader)) < 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("a stalled HTTP/2 stream was not cut off in 10 s")
+		}
+	}
 }

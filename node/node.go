@@ -252,7 +252,7 @@ func (n *Node) Start(ctx context.Context) error {
 	// listener caps connections and the rate rule (limits.go) cuts clients
 	// that stall.
 	ln := limitListener{Listener: n.listener, l: n.limits}
-	handler := n.limits.limitBodies(n.handler)
+	handler := n.limits.limitRequests(n.handler)
 	n.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: n.cfg.HTTPReadHeaderTimeout,
