@@ -9,7 +9,8 @@
 #   RTMP      (1024) RTMP connections trickling after the handshake (127.0.0.4).
 # A connection the node closes is opened again, so the load stays on.
 # Meanwhile a learner on 127.0.0.1 fetches a 2 MB segment every 2 s (curl
-# -w '%{time_total}'), once at 1 Mbit/s (curl --limit-rate 128k), and an
+# -w '%{time_total}'), once at 1 Mbit/s (slowload -thin: curl's --limit-rate
+# reads ahead into large socket buffers), and an
 # instructor connects to RTMP. It prints the learner's times, the node's
 # cut counters and its open descriptors.
 #
@@ -53,26 +54,31 @@ seg=/v/demo/720p/seg-0.m4s
 size=$(curl -fsS -o /dev/null -w '%{size_download}' "$base$seg")
 echo "node pid $node, open-file limit $(prlimit --pid "$node" --nofile --noheadings --output SOFT), segment $seg: $size bytes"
 
-fetch() { curl -sS -o /dev/null --max-time 30 -w '%{http_code} %{time_total}' "$@" "$base$seg" 2>&1 || true; }
+fetch() { curl -sS -o /dev/null --max-time 30 -w '%{http_code} %{time_total}s %{size_download}B' "$@" "$base$seg" 2>&1 || true; }
 echo "before the load: $(fetch)"
 
 "$work/slowload" -http 127.0.0.1:$PORT -rtmp-addr 127.0.0.1:$((PORT + 3)) -get "$seg" \
   -slow-body "$SLOW_BODY" -no-read "$NO_READ" -rtmp "$RTMP" -duration "${LOAD_TIME}s" >"$work/load.log" 2>&1 &
 load=$!; pids+=("$load")
+t0=$SECONDS
 sleep 5
+# A learner at 1 Mbit/s fetches the 2 MB segment while the load is on.
+("$work/slowload" -http 127.0.0.1:$PORT -get "$seg" -thin 131072 >"$work/thin.txt" 2>&1 || true) &
+pids+=($!)
 times=()
-for i in $(seq 1 $(((LOAD_TIME - 15) / 2))); do
+while [ $((SECONDS - t0)) -lt $((LOAD_TIME - 5)) ]; do
   r=$(fetch)
   times+=("$r")
   fds=$(ls /proc/"$node"/fd 2>/dev/null | wc -l)
-  echo "t=$((5 + 2 * (i - 1)))s learner: $r  node fds: $fds  load: $(tail -1 "$work/load.log")"
+  echo "t=$((SECONDS - t0))s learner: $r  node fds: $fds  load: $(tail -1 "$work/load.log")"
   sleep 2
 done
-echo "at 1 Mbit/s (curl --limit-rate 128k) under load: $(fetch --limit-rate 128k)"
-echo "instructor (RTMP handshake + connect) under load: $("$work/slowload" -probe-rtmp -rtmp-addr 127.0.0.1:$((PORT + 3)) 2>&1)"
+echo "instructor (RTMP handshake + connect) at t=$((SECONDS - t0))s: $("$work/slowload" -probe-rtmp -rtmp-addr 127.0.0.1:$((PORT + 3)) 2>&1)"
+wait "${pids[-1]}" || true
+echo "learner at 1 Mbit/s (slowload -thin 131072: 128 KiB/s, 16 KiB receive buffer) from t=5s: $(cat "$work/thin.txt")"
 curl -fsS "$base/metrics" | grep -E '^classmesh_(http_conns_cut_total|http_open_conns|rtmp_connections_closed_total|rtmp_connections )' || true
 wait "$load" || true
 tail -1 "$work/load.log"
-printf '%s\n' "${times[@]}" | awk '{ if ($1 == 200) { n++; s += $2; if ($2 > m) m = $2 } else bad++ }
+printf '%s\n' "${times[@]}" | awk '{ if ($1 == 200) { n++; s += $2 + 0; if ($2 + 0 > m) m = $2 + 0 } else bad++ }
   END { printf "learner under load: %d of %d fetches 200, mean %.3f s, max %.3f s\n", n, n + bad, (n ? s / n : 0), m }'
 grep -c "http connection cut" "$work/node.log" | xargs echo "node log lines about cuts (rate-limited):"

@@ -58,7 +58,18 @@ func main() {
 	srcRTMP := flag.String("src-rtmp", "127.0.0.4", "source address of the RTMP tricklers")
 	duration := flag.Duration("duration", 60*time.Second, "how long to hold the load")
 	probe := flag.Bool("probe-rtmp", false, "connect once as an instructor and print the time to the connect answer")
+	thin := flag.Int("thin", 0, "fetch -get once from 127.0.0.1, reading at this many bytes/s with a 16 KiB receive buffer, and print the time")
 	flag.Parse()
+
+	if *thin > 0 {
+		start := time.Now()
+		n, code, err := thinFetch(*httpAddr, *get, *thin)
+		fmt.Printf("%s %.3fs %dB err=%v\n", code, time.Since(start).Seconds(), n, err)
+		if err != nil {
+			os.Exit(1)
+		}
+		return
+	}
 
 	if *probe {
 		start := time.Now()
@@ -181,6 +192,42 @@ func waitClosed(ctx context.Context, nc net.Conn) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// thinFetch GETs path reading at rate bytes/s, as a learner on a thin
+// link: a small receive buffer so the node's writes wait on this reader,
+// 4 KiB reads paced to the rate. Bounded by 120 s.
+func thinFetch(addr, path string, rate int) (int64, string, error) {
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		return 0, "000", err
+	}
+	defer nc.Close()
+	nc.(*net.TCPConn).SetReadBuffer(16 << 10)
+	nc.SetDeadline(time.Now().Add(120 * time.Second))
+	fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path)
+	start := time.Now()
+	var total int64
+	buf := make([]byte, 4<<10)
+	code := "000"
+	for {
+		k, err := nc.Read(buf)
+		if total == 0 && k >= 12 {
+			code = string(buf[9:12])
+		}
+		total += int64(k)
+		if err == io.EOF {
+			return total, code, nil
+		}
+		if err != nil {
+			return total, code, err
+		}
+		// Pace: total bytes may not run ahead of rate.
+		if ahead := time.Duration(float64(total)/float64(rate)*float64(time.Second)) - time.Since(start); ahead > 0 {
+			time.Sleep(ahead)
+		}
+	}
 }
 
 // rtmpHandshake is the client side of the simple RTMP handshake.
