@@ -204,6 +204,15 @@ func (c *limitConn) Close() error {
 	return c.Conn.Close()
 }
 
+// CloseWrite keeps net/http's half-close before closing (the client reads
+// the last response instead of a reset).
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c *limitConn) SetDeadline(t time.Time) error {
 	c.setExt(t)
 	return c.Conn.SetDeadline(t)
