@@ -316,7 +316,16 @@ func (l *connLimits) limitRequests(next http.Handler) http.Handler {
 		var rb *rateBody
 		if r.Body != nil && r.Body != http.NoBody {
 			rc := http.NewResponseController(w)
-			if err := rc.SetReadDeadline(time.Now().Add(l.grace)); err == nil {
+			// HTTP/2 and HTTP/3 fire a stream's deadline even when nobody
+			// reads, so deadlines are armed only around each Read; on
+			// HTTP/1.1 this first one also bounds a body nobody reads.
+			var err error
+			if r.ProtoMajor == 1 {
+				err = rc.SetReadDeadline(time.Now().Add(l.grace))
+			} else {
+				err = rc.SetReadDeadline(time.Time{})
+			}
+			if err == nil {
 				rb = &rateBody{ReadCloser: r.Body, rc: rc, l: l, credit: l.grace, remote: r.RemoteAddr}
 				r.Body = rb
 			}
@@ -356,14 +365,15 @@ func (b *rateBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.credit = min(b.credit-time.Since(start)+time.Duration(float64(n)/b.l.minRate*float64(time.Second)), b.l.grace)
 	switch {
-	case err == io.EOF:
-		// The connection's background read (HTTP/1.1) must not inherit
-		// the deadline while the handler works on.
-		b.done = true
-		_ = b.rc.SetReadDeadline(time.Time{})
 	case isTimeout(err):
 		b.l.cutOne(cutSlowBody, b.remote)
+		return n, err
+	case err == io.EOF:
+		b.done = true
 	}
+	// Time the handler spends between reads is not the client's: disarm
+	// (this also keeps HTTP/1.1's background read after EOF free of it).
+	_ = b.rc.SetReadDeadline(time.Time{})
 	return n, err
 }
 
@@ -393,6 +403,11 @@ func (w *rateWriter) Write(p []byte) (int, error) {
 		n, err := w.ResponseWriter.Write(p[:k])
 		w.credit -= time.Since(start)
 		written += n
+		if err == nil {
+			// A stream's write deadline fires even between writes (a
+			// segment still filling): disarm it.
+			err = w.rc.SetWriteDeadline(time.Time{})
+		}
 		if err != nil {
 			// HTTP/2 reports a stream reset, not a timeout.
 			if !time.Now().Before(deadline) {
@@ -405,6 +420,20 @@ func (w *rateWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-func (w *rateWriter) Flush() { _ = w.rc.Flush() }
+// Flush may wait on flow control too: the same credit bounds it.
+func (w *rateWriter) Flush() {
+	if w.unsupported {
+		_ = w.rc.Flush()
+		return
+	}
+	start := time.Now()
+	_ = w.rc.SetWriteDeadline(start.Add(max(w.credit, 0)))
+	err := w.rc.Flush()
+	w.credit -= time.Since(start)
+	_ = w.rc.SetWriteDeadline(time.Time{})
+	if err != nil && w.credit <= 0 {
+		w.l.cutOne(cutSlowReader, w.remote)
+	}
+}
 
 func (w *rateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

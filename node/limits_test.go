@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -252,11 +253,26 @@ func TestHTTP2StalledStreamIsCut(t *testing.T) {
 	l := newConnLimits(limitsConfig{MinRate: 64 << 10, Grace: 300 * time.Millisecond}, prometheus.NewRegistry(), testLogger(t))
 	body := make([]byte, 16<<20) // more than the client's stream window (4 MiB)
 	srv := httptest.NewUnstartedServer(l.limitRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wait" {
+			// Like a segment still filling: write, wait longer than the
+			// grace, write again.
+			w.Write(body[:1<<10])
+			http.NewResponseController(w).Flush()
+			time.Sleep(time.Second)
+		}
 		w.Write(body)
 	})))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	defer srv.Close()
+	waited, err := srv.Client().Get(srv.URL + "/wait")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.Copy(io.Discard, waited.Body); err != nil || n != int64(len(body))+1<<10 {
+		t.Fatalf("a stream that waited in its handler: %d bytes, %v", n, err)
+	}
+	waited.Body.Close()
 	resp, err := srv.Client().Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -269,5 +285,43 @@ func TestHTTP2StalledStreamIsCut(t *testing.T) {
 		if time.Now().After(end) {
 			t.Fatal("a stalled HTTP/2 stream was not cut off in 10 s")
 		}
+	}
+}
+
+// Request bodies over HTTP/2: a handler that pauses between reads is not
+// cut (only time blocked in Read counts), a body that stalls is.
+func TestHTTP2Bodies(t *testing.T) {
+	l := newConnLimits(limitsConfig{MinRate: 64 << 10, Grace: 300 * time.Millisecond}, prometheus.NewRegistry(), testLogger(t))
+	srv := httptest.NewUnstartedServer(l.limitRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 1<<10)
+		n, err := io.ReadFull(r.Body, buf)
+		time.Sleep(time.Second) // work between reads
+		rest, err2 := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "%d %v %v", int64(n)+rest, err, err2)
+	})))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	resp, err := srv.Client().Post(srv.URL, "application/octet-stream", bytes.NewReader(make([]byte, 64<<10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != "65536 <nil> <nil>" {
+		t.Errorf("a handler pausing between reads got %q", got)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() { // 2 KiB, then nothing
+		pw.Write(bytes.Repeat([]byte{'x'}, 2<<10))
+	}()
+	resp, err = srv.Client().Post(srv.URL, "application/octet-stream", pr)
+	if err == nil {
+		got, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if !strings.Contains(string(got), "timeout") || counterValue(l.cut.WithLabelValues(cutSlowBody)) != 1 {
+		t.Errorf("a stalled HTTP/2 body: %q, %v; cuts %v", got, err, counterValue(l.cut.WithLabelValues(cutSlowBody)))
 	}
 }
