@@ -7,6 +7,10 @@
 // routes map URLs to handlers in media.go (playlists, init and media
 // segments) and api.go (JSON), which call the VOD library for packaging and
 // the cache for storage.
+//
+// Before any route, limits.go caps connections per node and per address and
+// cuts clients that stall a request body or a response; Range requests
+// follow one rule, internal/httprange.
 package node
 
 import (
