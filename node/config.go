@@ -175,8 +175,10 @@ type Config struct {
 	// response, and the credit a client moving at HTTPMinRate keeps.
 	// Zero means 10 s.
 	HTTPRateGrace time.Duration
-	// HTTPMaxConns caps open HTTP connections; more are closed at
-	// accept. Zero means three quarters of the open-file limit
+	// HTTPMaxConns caps open HTTP connections. When it is reached, the
+	// address with the most connections gives up its oldest one to a
+	// newcomer from an address with at least two fewer; otherwise the
+	// newcomer is closed at accept. Zero means three quarters of the open-file limit
 	// (unlimited when that is unknown); negative means no cap.
 	HTTPMaxConns int
 	// HTTPMaxConnsPerAddr caps open HTTP connections from one IPv4

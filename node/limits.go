@@ -21,8 +21,9 @@ import (
 // Invariants:
 //   - Every accepted TCP connection is counted once, against the node and
 //     against its address (an IPv4 address, or the /64 of an IPv6 one),
-//     until it is closed; a connection over either cap is closed right after
-//     accept, before net/http sees it.
+//     until it is closed. A connection over its address's cap is closed
+//     right after accept, before net/http sees it; when the node is full,
+//     the heaviest address gives up its oldest connection instead (admit).
 //   - Time a client makes the node wait is bounded by a credit of at most
 //     Grace: every Read of a request body and every Write to the connection
 //     may block for the credit left; bytes that move earn MinRate-worth of
@@ -42,6 +43,7 @@ const (
 	cutSlowReader = "slow_reader" // the client did not take the response at the minimum rate
 	cutPerAddr    = "per_addr"    // too many connections from one address
 	cutMaxConns   = "max_conns"   // too many connections in all
+	cutEvicted    = "evicted"     // the node was full: the heaviest address gave one up
 )
 
 // Defaults of the HTTP limits (Config.HTTP*).
@@ -67,11 +69,11 @@ type connLimits struct {
 
 	mu      sync.Mutex
 	total   int
-	perAddr map[netip.Prefix]int
+	perAddr map[netip.Prefix]map[*limitConn]struct{}
 
 	cut     *prometheus.CounterVec
 	open    prometheus.Gauge
-	lastLog [4]atomic.Int64 // unix ns of the last log line per reason
+	lastLog [5]atomic.Int64 // unix ns of the last log line per reason
 }
 
 // limitsConfig is the part of Config the limits need, defaults applied.
@@ -88,17 +90,17 @@ func newConnLimits(cfg limitsConfig, reg prometheus.Registerer, log *slog.Logger
 		minRate:    float64(cfg.MinRate),
 		grace:      cfg.Grace,
 		log:        log,
-		perAddr:    make(map[netip.Prefix]int),
+		perAddr:    make(map[netip.Prefix]map[*limitConn]struct{}),
 		cut: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "classmesh_http_conns_cut_total",
-			Help: "HTTP connections closed by the node's limits, by reason (slow_body, slow_reader, per_addr, max_conns).",
+			Help: "HTTP connections closed by the node's limits, by reason (slow_body, slow_reader, per_addr, max_conns, evicted).",
 		}, []string{"reason"}),
 		open: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classmesh_http_open_conns",
 			Help: "Open HTTP (TCP) connections.",
 		}),
 	}
-	for _, r := range []string{cutSlowBody, cutSlowReader, cutPerAddr, cutMaxConns} {
+	for _, r := range []string{cutSlowBody, cutSlowReader, cutPerAddr, cutMaxConns, cutEvicted} {
 		l.cut.WithLabelValues(r)
 	}
 	if l.minRate > 0 {
@@ -124,29 +126,79 @@ func addrKey(a net.Addr) netip.Prefix {
 	return p
 }
 
-// admit counts a new connection from key, or returns why it is refused.
-func (l *connLimits) admit(key netip.Prefix) string {
+// admit counts c, a new connection, or returns why it is refused. When the
+// node is full, the address with the most connections gives up its oldest
+// one, provided it has at least two more than c's address: a few addresses
+// holding every connection cannot lock everyone else out, and a newcomer
+// never evicts a peer of its own weight.
+func (l *connLimits) admit(c *limitConn) string {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case l.maxConns > 0 && l.total >= l.maxConns:
-		return cutMaxConns
-	case l.maxPerAddr > 0 && l.perAddr[key] >= l.maxPerAddr:
+	key := c.key
+	if l.maxPerAddr > 0 && len(l.perAddr[key]) >= l.maxPerAddr {
+		l.mu.Unlock()
 		return cutPerAddr
 	}
+	var victim *limitConn
+	if l.maxConns > 0 && l.total >= l.maxConns {
+		victim = l.victimLocked(len(l.perAddr[key]))
+		if victim == nil {
+			l.mu.Unlock()
+			return cutMaxConns
+		}
+		l.releaseLocked(victim)
+	}
 	l.total++
-	l.perAddr[key]++
+	if l.perAddr[key] == nil {
+		l.perAddr[key] = make(map[*limitConn]struct{})
+	}
+	l.perAddr[key][c] = struct{}{}
 	l.open.Inc()
+	l.mu.Unlock()
+	if victim != nil {
+		victim.Close()
+		l.cutOne(cutEvicted, victim.RemoteAddr().String())
+	}
 	return ""
 }
 
-func (l *connLimits) release(key netip.Prefix) {
+// victimLocked is the oldest connection of the heaviest address, if that
+// address has at least mine+2 connections.
+func (l *connLimits) victimLocked(mine int) *limitConn {
+	var heavy map[*limitConn]struct{}
+	for _, conns := range l.perAddr {
+		if len(conns) > len(heavy) {
+			heavy = conns
+		}
+	}
+	if len(heavy) < mine+2 {
+		return nil
+	}
+	var oldest *limitConn
+	for c := range heavy {
+		if oldest == nil || c.accepted.Before(oldest.accepted) {
+			oldest = c
+		}
+	}
+	return oldest
+}
+
+// release uncounts c once.
+func (l *connLimits) release(c *limitConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.total--
-	if l.perAddr[key]--; l.perAddr[key] <= 0 {
-		delete(l.perAddr, key)
+	l.releaseLocked(c)
+}
+
+func (l *connLimits) releaseLocked(c *limitConn) {
+	conns := l.perAddr[c.key]
+	if _, ok := conns[c]; !ok {
+		return
 	}
+	delete(conns, c)
+	if len(conns) == 0 {
+		delete(l.perAddr, c.key)
+	}
+	l.total--
 	l.open.Dec()
 }
 
@@ -154,7 +206,7 @@ func (l *connLimits) release(key netip.Prefix) {
 // reason (a flood must not flood the log too).
 func (l *connLimits) cutOne(reason, remote string) {
 	l.cut.WithLabelValues(reason).Inc()
-	i := map[string]int{cutSlowBody: 0, cutSlowReader: 1, cutPerAddr: 2, cutMaxConns: 3}[reason]
+	i := map[string]int{cutSlowBody: 0, cutSlowReader: 1, cutPerAddr: 2, cutMaxConns: 3, cutEvicted: 4}[reason]
 	now := time.Now().UnixNano()
 	last := l.lastLog[i].Load()
 	if now-last < int64(time.Second) || !l.lastLog[i].CompareAndSwap(last, now) {
@@ -177,13 +229,13 @@ func (ln limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		key := addrKey(c.RemoteAddr())
-		if reason := ln.l.admit(key); reason != "" {
+		lc := &limitConn{Conn: c, l: ln.l, key: addrKey(c.RemoteAddr()), accepted: time.Now(), credit: ln.l.grace}
+		if reason := ln.l.admit(lc); reason != "" {
 			c.Close()
 			ln.l.cutOne(reason, c.RemoteAddr().String())
 			continue
 		}
-		return &limitConn{Conn: c, l: ln.l, key: key, credit: ln.l.grace}, nil
+		return lc, nil
 	}
 }
 
@@ -192,15 +244,15 @@ func (ln limitListener) Accept() (net.Conn, error) {
 // through SetDeadline and SetWriteDeadline.
 type limitConn struct {
 	net.Conn
-	l      *connLimits
-	key    netip.Prefix
-	once   sync.Once
-	credit time.Duration
-	ext    atomic.Int64 // external write deadline, unix ns; 0: none
+	l        *connLimits
+	key      netip.Prefix
+	accepted time.Time
+	credit   time.Duration
+	ext      atomic.Int64 // external write deadline, unix ns; 0: none
 }
 
 func (c *limitConn) Close() error {
-	c.once.Do(func() { c.l.release(c.key) })
+	c.l.release(c)
 	return c.Conn.Close()
 }
 

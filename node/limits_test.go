@@ -348,3 +348,36 @@ func BenchmarkLimitedConn(b *testing.B) {
 		}
 	}
 }
+
+// When the node is full, the address holding the most connections gives up
+// its oldest one to a newcomer from a lighter address; a newcomer from the
+// heavy address itself is refused.
+func TestHTTPNodeCapEvictsHeaviestAddress(t *testing.T) {
+	n := mustNewNode(t, Config{HTTPMaxConns: 8, HTTPMaxConnsPerAddr: 8})
+	held := make([]net.Conn, 0, 8)
+	for range 8 {
+		c := dialSmall(t, "127.0.0.2", n.Addr().String())
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("connection %d from 127.0.0.2: %v", len(held), err)
+		}
+		held = append(held, c)
+	}
+	if r := get(t, n.URL()+"/healthz"); r.code != 200 {
+		t.Fatalf("127.0.0.1 while 127.0.0.2 holds every connection: %d", r.code)
+	}
+	if !closedWithin(held[0], 3*time.Second) {
+		t.Error("the oldest connection of 127.0.0.2 is still open")
+	}
+	extra := dialSmall(t, "127.0.0.2", n.Addr().String())
+	fmt.Fprintf(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !closedWithin(extra, 3*time.Second) {
+		t.Error("a ninth connection from 127.0.0.2 was served while the node was full")
+	}
+	for _, m := range []string{`classmesh_http_conns_cut_total{reason="evicted"}`, `classmesh_http_conns_cut_total{reason="max_conns"}`} {
+		if v := metricValue(t, n, m); v != 1 {
+			t.Errorf("%s = %v, want 1", m, v)
+		}
+	}
+}
