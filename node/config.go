@@ -191,6 +191,10 @@ type Config struct {
 	// RTMPPublishTimeout bounds the time from accepting an RTMP
 	// connection to its publish command being accepted. Zero means 15 s.
 	RTMPPublishTimeout time.Duration
+	// RTMPMaxConns caps open RTMP connections (when full, the oldest one
+	// not publishing yet makes room). Zero means 1024, or an eighth of the
+	// open-file limit when that is smaller (HTTP takes three quarters).
+	RTMPMaxConns int
 	// RTMPMaxPendingPerAddr caps RTMP connections from one IPv4 address
 	// or IPv6 /64 that are not publishing yet. Zero means 8; negative
 	// means no cap.
@@ -243,6 +247,9 @@ func (c Config) withDefaults() Config {
 	zero.Or(&c.HTTPRateGrace, d.HTTPRateGrace)
 	if c.HTTPMaxConns == 0 {
 		c.HTTPMaxConns = fdLimit() * 3 / 4 // 0 (no cap) when unknown
+	}
+	if fds := fdLimit(); c.RTMPMaxConns == 0 && fds > 0 {
+		c.RTMPMaxConns = min(1024, max(fds/8, 16))
 	}
 	if c.HTTPMaxConnsPerAddr == 0 && c.HTTPMaxConns > 0 {
 		c.HTTPMaxConnsPerAddr = max(c.HTTPMaxConns/4, 1)
@@ -302,6 +309,9 @@ func (c Config) Validate() error {
 	}
 	if c.BootstrapExpect < 0 {
 		return bad("--bootstrap-expect %d is negative", c.BootstrapExpect)
+	}
+	if c.RTMPMaxConns < 0 {
+		return bad("--rtmp-max-conns %d is negative", c.RTMPMaxConns)
 	}
 	if c.HTTPReadHeaderTimeout < 0 || c.HTTPIdleTimeout < 0 || c.HTTPRateGrace < 0 || c.RTMPPublishTimeout < 0 {
 		return bad("HTTP and RTMP timeouts must not be negative")

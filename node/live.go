@@ -137,6 +137,7 @@ func (n *Node) buildLive() error {
 	rcfg.Registerer = n.registry
 	rcfg.PublishTimeout = cmp.Or(n.cfg.RTMPPublishTimeout, rcfg.PublishTimeout)
 	rcfg.MaxPendingPerAddr = cmp.Or(n.cfg.RTMPMaxPendingPerAddr, rcfg.MaxPendingPerAddr)
+	rcfg.MaxConnections = cmp.Or(n.cfg.RTMPMaxConns, rcfg.MaxConnections)
 	srv, err := rtmp.NewServer(rcfg, ingest{n})
 	if err != nil {
 		return fmt.Errorf("node: rtmp: %w", err)

@@ -16,6 +16,7 @@
 #
 #   bash scripts/slowclients.sh
 #   NOFILE=1024 SLOW_BODY=1100 NO_READ=1100 RTMP=1024 LOAD_TIME=60 bash scripts/slowclients.sh
+#   SRC_BODY=127.0.0.10-127.0.0.17 SRC_NO_READ=127.0.0.20-127.0.0.27 SRC_RTMP=127.0.0.30-127.0.0.157 bash scripts/slowclients.sh
 #
 # Loopback only; every wait is bounded; every process started here is
 # stopped at exit.
@@ -31,6 +32,11 @@ LOAD_TIME=${LOAD_TIME:-60}
 PORT=${PORT:-18580}
 SEGMENT_TARGET=${SEGMENT_TARGET:-18s}
 EXTRA=${EXTRA:-} # more serve flags, e.g. "--http-min-rate -1" to compare
+# Source addresses of each kind of load: one address, or a range of the
+# last octet ("127.0.0.10-127.0.0.17") for an attacker with several.
+SRC_BODY=${SRC_BODY:-127.0.0.2}
+SRC_NO_READ=${SRC_NO_READ:-127.0.0.3}
+SRC_RTMP=${SRC_RTMP:-127.0.0.4}
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -58,7 +64,8 @@ fetch() { curl -sS -o /dev/null --max-time 30 -w '%{http_code} %{time_total}s %{
 echo "before the load: $(fetch)"
 
 "$work/slowload" -http 127.0.0.1:$PORT -rtmp-addr 127.0.0.1:$((PORT + 3)) -get "$seg" \
-  -slow-body "$SLOW_BODY" -no-read "$NO_READ" -rtmp "$RTMP" -duration "${LOAD_TIME}s" >"$work/load.log" 2>&1 &
+  -slow-body "$SLOW_BODY" -no-read "$NO_READ" -rtmp "$RTMP" -duration "${LOAD_TIME}s" \
+  -src-body "$SRC_BODY" -src-no-read "$SRC_NO_READ" -src-rtmp "$SRC_RTMP" >"$work/load.log" 2>&1 &
 load=$!; pids+=("$load")
 t0=$SECONDS
 sleep 5

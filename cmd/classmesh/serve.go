@@ -46,6 +46,7 @@ func serveFlags(fs *flag.FlagSet, cfg *node.Config, logLevel, logFormat, configF
 	fs.IntVar(&cfg.HTTPMaxConns, "http-max-conns", cfg.HTTPMaxConns, "open HTTP connections at most (0 = three quarters of the open-file limit, negative = no cap)")
 	fs.IntVar(&cfg.HTTPMaxConnsPerAddr, "http-max-conns-per-addr", cfg.HTTPMaxConnsPerAddr, "open HTTP connections per IPv4 address or IPv6 /64 (0 = a quarter of --http-max-conns, negative = no cap)")
 	fs.DurationVar(&cfg.RTMPPublishTimeout, "rtmp-publish-timeout", cfg.RTMPPublishTimeout, "an RTMP connection must be publishing this long after connecting (0 = 15s)")
+	fs.IntVar(&cfg.RTMPMaxConns, "rtmp-max-conns", cfg.RTMPMaxConns, "open RTMP connections; when full, the oldest not yet publishing makes room (0 = 1024, or an eighth of the open-file limit if smaller)")
 	fs.IntVar(&cfg.RTMPMaxPendingPerAddr, "rtmp-max-pending-per-addr", cfg.RTMPMaxPendingPerAddr, "RTMP connections not publishing yet per IPv4 address or IPv6 /64 (0 = 8, negative = no cap)")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", cfg.DebugAddr, "serve Go pprof profiles on this address (e.g. 127.0.0.1:6060); empty = off")
 	fs.StringVar(&cfg.MediaDir, "media", cfg.MediaDir, "local media library to serve as origin (subdirectory = asset)")

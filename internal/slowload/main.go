@@ -53,9 +53,9 @@ func main() {
 	nRTMP := flag.Int("rtmp", 0, "RTMP connections trickling after the handshake")
 	get := flag.String("get", "/v/demo/720p/seg-0.m4s", "path the non-reading connections request")
 	post := flag.String("post", "/api/v1/playback-tokens", "path the slow bodies are posted to")
-	srcBody := flag.String("src-body", "127.0.0.2", "source address of the slow bodies")
-	srcNoRead := flag.String("src-no-read", "127.0.0.3", "source address of the non-readers")
-	srcRTMP := flag.String("src-rtmp", "127.0.0.4", "source address of the RTMP tricklers")
+	srcBody := flag.String("src-body", "127.0.0.2", "source address of the slow bodies (or a range, 127.0.0.10-127.0.0.17)")
+	srcNoRead := flag.String("src-no-read", "127.0.0.3", "source address of the non-readers (or a range)")
+	srcRTMP := flag.String("src-rtmp", "127.0.0.4", "source address of the RTMP tricklers (or a range)")
 	duration := flag.Duration("duration", 60*time.Second, "how long to hold the load")
 	probe := flag.Bool("probe-rtmp", false, "connect once as an instructor and print the time to the connect answer")
 	thin := flag.Int("thin", 0, "fetch -get once from 127.0.0.1, reading at this many bytes/s with a 16 KiB receive buffer, and print the time")
@@ -86,12 +86,13 @@ func main() {
 	var body, noRead, rtmp counts
 	var wg sync.WaitGroup
 	run := func(n int, c *counts, src, addr string, hold func(context.Context, net.Conn) error) {
-		for range n {
+		srcs := sources(src)
+		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for ctx.Err() == nil {
-					d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+					d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: srcs[i%len(srcs)]}}
 					nc, err := d.DialContext(ctx, "tcp", addr)
 					if err != nil {
 						c.failed.Add(1)
@@ -145,6 +146,20 @@ func main() {
 	wg.Wait()
 	out, _ := json.Marshal(map[string]any{"slow_body": &body, "no_read": &noRead, "rtmp": &rtmp})
 	fmt.Println(string(out))
+}
+
+// sources parses "127.0.0.2" or a range of the last octet, "127.0.0.2-127.0.0.9".
+func sources(s string) []net.IP {
+	from, to, ok := strings.Cut(s, "-")
+	a, b := net.ParseIP(from).To4(), net.ParseIP(to).To4()
+	if !ok || a == nil || b == nil || b[3] < a[3] {
+		return []net.IP{net.ParseIP(from)}
+	}
+	var out []net.IP
+	for o := int(a[3]); o <= int(b[3]); o++ {
+		out = append(out, net.IPv4(a[0], a[1], a[2], byte(o)))
+	}
+	return out
 }
 
 func sleep(ctx context.Context, d time.Duration) {
