@@ -164,6 +164,49 @@ type Config struct {
 	// address it asks for an admin API token like the public listener.
 	AdminHTTPAddr string
 
+	// HTTP limits against clients that hold connections without using
+	// them (see limits.go and docs/security.md).
+	//
+	// HTTPReadHeaderTimeout bounds reading a request's headers. Zero
+	// means 10 s.
+	HTTPReadHeaderTimeout time.Duration
+	// HTTPIdleTimeout closes a keep-alive connection idle this long.
+	// Zero means 1 minute.
+	HTTPIdleTimeout time.Duration
+	// HTTPMinRate is the slowest a client may send a request body or take
+	// a response, in bytes per second, once HTTPRateGrace of stalling is
+	// used up. Only time blocked on the client counts. Zero means 8 KiB/s
+	// (64 kbit/s); negative disables the rule.
+	HTTPMinRate int64
+	// HTTPRateGrace is the longest a client may stall a body or a
+	// response, and the credit a client moving at HTTPMinRate keeps.
+	// Zero means 10 s.
+	HTTPRateGrace time.Duration
+	// HTTPMaxConns caps open HTTP connections. When it is reached, the
+	// address with the most connections gives up its oldest one to a
+	// newcomer from an address with at least two fewer; otherwise the
+	// newcomer is closed at accept. Zero means three quarters of the open-file limit
+	// (unlimited when that is unknown); negative means no cap.
+	HTTPMaxConns int
+	// HTTPMaxConnsPerAddr caps open HTTP connections from one IPv4
+	// address or IPv6 /64. A campus NAT puts many learners behind one
+	// address (each browser holds up to six HTTP/1.1 connections, one
+	// with HTTP/2), so the cap is generous. Zero means a quarter of
+	// HTTPMaxConns (no cap when HTTPMaxConns has none); negative means no
+	// cap.
+	HTTPMaxConnsPerAddr int
+	// RTMPPublishTimeout bounds the time from accepting an RTMP
+	// connection to its publish command being accepted. Zero means 15 s.
+	RTMPPublishTimeout time.Duration
+	// RTMPMaxConns caps open RTMP connections (when full, the oldest one
+	// not publishing yet makes room). Zero means 1024, or an eighth of the
+	// open-file limit when that is smaller (HTTP takes three quarters).
+	RTMPMaxConns int
+	// RTMPMaxPendingPerAddr caps RTMP connections from one IPv4 address
+	// or IPv6 /64 that are not publishing yet. Zero means 8; negative
+	// means no cap.
+	RTMPMaxPendingPerAddr int
+
 	// Logger receives structured logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -181,6 +224,11 @@ func DefaultConfig() Config {
 		LeaveTimeout:     10 * time.Second,
 		RaftReapTimeout:  10 * time.Minute,
 		P2P:              "on",
+
+		HTTPReadHeaderTimeout: DefaultHTTPReadHeaderTimeout,
+		HTTPIdleTimeout:       DefaultHTTPIdleTimeout,
+		HTTPMinRate:           DefaultHTTPMinRate,
+		HTTPRateGrace:         DefaultHTTPRateGrace,
 	}
 }
 
@@ -200,6 +248,19 @@ func (c Config) withDefaults() Config {
 	zero.Or(&c.LeaveTimeout, d.LeaveTimeout)
 	zero.Or(&c.RaftReapTimeout, d.RaftReapTimeout)
 	zero.Or(&c.P2P, d.P2P)
+	zero.Or(&c.HTTPReadHeaderTimeout, d.HTTPReadHeaderTimeout)
+	zero.Or(&c.HTTPIdleTimeout, d.HTTPIdleTimeout)
+	zero.Or(&c.HTTPMinRate, d.HTTPMinRate)
+	zero.Or(&c.HTTPRateGrace, d.HTTPRateGrace)
+	if c.HTTPMaxConns == 0 {
+		c.HTTPMaxConns = fdLimit() * 3 / 4 // 0 (no cap) when unknown
+	}
+	if fds := fdLimit(); c.RTMPMaxConns == 0 && fds > 0 {
+		c.RTMPMaxConns = min(1024, max(fds/8, 16))
+	}
+	if c.HTTPMaxConnsPerAddr == 0 && c.HTTPMaxConns > 0 {
+		c.HTTPMaxConnsPerAddr = max(c.HTTPMaxConns/4, 1)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -260,6 +321,15 @@ func (c Config) Validate() error {
 	}
 	if c.BootstrapExpect < 0 {
 		return bad("--bootstrap-expect %d is negative", c.BootstrapExpect)
+	}
+	if c.RTMPMaxConns < 0 {
+		return bad("--rtmp-max-conns %d is negative", c.RTMPMaxConns)
+	}
+	if c.HTTPReadHeaderTimeout < 0 || c.HTTPIdleTimeout < 0 || c.HTTPRateGrace < 0 || c.RTMPPublishTimeout < 0 {
+		return bad("HTTP and RTMP timeouts must not be negative")
+	}
+	if c.HTTPMinRate > 0 && c.HTTPRateGrace > 0 && float64(c.HTTPMinRate)*c.HTTPRateGrace.Seconds() < 4096 {
+		return bad("--http-min-rate %d with --http-rate-grace %v: a client may stall for less than 4 KiB", c.HTTPMinRate, c.HTTPRateGrace)
 	}
 	if c.OriginTimeout < 0 {
 		return bad("--origin-timeout %v is negative", c.OriginTimeout)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -135,6 +136,9 @@ func (n *Node) buildLive() error {
 	rcfg.Addr = addr
 	rcfg.Logger = n.logger.With("part", "rtmp")
 	rcfg.Registerer = n.registry
+	rcfg.PublishTimeout = cmp.Or(n.cfg.RTMPPublishTimeout, rcfg.PublishTimeout)
+	rcfg.MaxPendingPerAddr = cmp.Or(n.cfg.RTMPMaxPendingPerAddr, rcfg.MaxPendingPerAddr)
+	rcfg.MaxConnections = cmp.Or(n.cfg.RTMPMaxConns, rcfg.MaxConnections)
 	srv, err := rtmp.NewServer(rcfg, ingest{n})
 	if err != nil {
 		return fmt.Errorf("node: rtmp: %w", err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/control/access"
+	"github.com/classmesh/classmesh/internal/httprange"
 	"github.com/classmesh/classmesh/internal/ident"
 	"github.com/classmesh/classmesh/node/mp4"
 	"github.com/classmesh/classmesh/node/origin"
@@ -187,7 +188,9 @@ func (n *Node) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.En
 		sum = sha256.Sum256(body)
 		h := w.Header()
 		h.Set("ETag", etag(sum[:]))
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		if httprange.Apply(w, r, int64(len(body))) != httprange.Unsatisfiable {
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		}
 		return sum, int64(len(body)) == size
 	}
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
@@ -272,7 +275,8 @@ func serveBytes(w http.ResponseWriter, r *http.Request, body []byte, ctype, cach
 // and HEADs, by far the most common requests for segments, take a fast
 // path: a memory body goes out in one write, a file through io.Copy so
 // net/http uses sendfile. Range and other conditional requests go through
-// http.ServeContent, which implements them fully.
+// http.ServeContent, which implements them fully, after httprange.Apply
+// has answered unsatisfiable ranges and coalesced or dropped the rest.
 func serveComplete(w http.ResponseWriter, r *http.Request, tag string, body []byte, rs io.ReadSeeker, size int64) {
 	h := w.Header()
 	h.Set("ETag", tag)
@@ -290,6 +294,9 @@ func serveComplete(w http.ResponseWriter, r *http.Request, tag string, body []by
 	if hdr.Get("Range") != "" || hdr.Get("If-Match") != "" || hdr.Get("If-Unmodified-Since") != "" || hdr.Get("If-Range") != "" {
 		if body != nil {
 			rs = bytes.NewReader(body)
+		}
+		if httprange.Apply(w, r, size) == httprange.Unsatisfiable {
+			return
 		}
 		http.ServeContent(w, r, "", time.Time{}, rs)
 		return

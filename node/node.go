@@ -7,6 +7,10 @@
 // routes map URLs to handlers in media.go (playlists, init and media
 // segments) and api.go (JSON), which call the VOD library for packaging and
 // the cache for storage.
+//
+// Before any route, limits.go caps connections per node and per address and
+// cuts clients that stall a request body or a response; Range requests
+// follow one rule, internal/httprange.
 package node
 
 import (
@@ -66,6 +70,7 @@ type Node struct {
 	egress        egressMeter
 
 	handler  http.Handler
+	limits   *connLimits // caps and minimum rates (limits.go)
 	listener net.Listener
 	server   *http.Server
 	debug    *http.Server // --debug-addr pprof, or nil
@@ -102,6 +107,12 @@ func New(cfg Config) (*Node, error) {
 	n.metrics = newHTTPMetrics(n.registry, &n.egress)
 	n.accessCache.refusals = newAccessRefusals(n.registry)
 	n.admin = newAdminGuard(n)
+	n.limits = newConnLimits(limitsConfig{
+		MaxConns:   cfg.HTTPMaxConns,
+		MaxPerAddr: cfg.HTTPMaxConnsPerAddr,
+		MinRate:    cfg.HTTPMinRate,
+		Grace:      cfg.HTTPRateGrace,
+	}, n.registry, n.logger)
 	if err := n.build(); err != nil {
 		n.closeParts()
 		return nil, err
@@ -254,16 +265,21 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	n.wg.Add(1)
 	go n.reconcileRaftLoop(runCtx)
-	ln := n.listener
-	handler := n.handler
+	// No ReadTimeout or WriteTimeout: they would cut long uploads,
+	// downloads on thin links and blocking playlist requests alike. The
+	// listener caps connections and the rate rule (limits.go) cuts clients
+	// that stall.
+	ln := limitListener{Listener: n.listener, l: n.limits}
+	handler := n.limits.limitRequests(n.handler)
 	n.server = &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: n.cfg.HTTPReadHeaderTimeout,
+		IdleTimeout:       n.cfg.HTTPIdleTimeout,
+		MaxHeaderBytes:    DefaultHTTPMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelDebug),
 	}
 	if n.cfg.TLSCert != "" {
-		if err := n.startTLS(handler); err != nil {
+		if err := n.startTLS(ln, handler); err != nil {
 			return err
 		}
 	} else {
@@ -280,7 +296,7 @@ func (n *Node) Start(ctx context.Context) error {
 	return nil
 }
 
-func (n *Node) startTLS(handler http.Handler) error {
+func (n *Node) startTLS(ln net.Listener, handler http.Handler) error {
 	cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
 	if err != nil {
 		return fmt.Errorf("node: tls: %w", err)
@@ -298,7 +314,7 @@ func (n *Node) startTLS(handler http.Handler) error {
 	}
 	n.server.TLSConfig = tlsCfg
 	n.server.Handler = altSvc(n.h3.Port, handler)
-	n.goServe(func() error { return n.server.ServeTLS(n.listener, "", "") })
+	n.goServe(func() error { return n.server.ServeTLS(ln, "", "") })
 	n.goServe(func() error { return n.h3.Serve(udp) })
 	return nil
 }

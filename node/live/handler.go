@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/classmesh/classmesh/internal/httprange"
 )
 
 // Content types.
@@ -115,12 +117,16 @@ func (m *Manager) serveMaster(w http.ResponseWriter, r *http.Request) {
 // is what players send, go out in one write: when a part appears, every
 // held viewer is answered at once, and http.ServeContent's 32 KiB copies
 // would multiply the syscalls of that burst. Range and conditional
-// requests go through http.ServeContent.
+// requests go through http.ServeContent, after httprange.Apply has
+// answered unsatisfiable ranges and coalesced or dropped the rest.
 func writeBody(w http.ResponseWriter, r *http.Request, ctype, cache string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", cache)
 	if conditional(r.Header) {
+		if httprange.Apply(w, r, int64(len(body))) == httprange.Unsatisfiable {
+			return
+		}
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 		return
 	}

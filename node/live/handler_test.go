@@ -219,6 +219,26 @@ func TestFilesAndEnded(t *testing.T) {
 	if ranged.Code != http.StatusPartialContent || !bytes.Equal(ranged.Body.Bytes(), whole[4:8]) {
 		t.Errorf("Range bytes=4-7: %d %q", ranged.Code, ranged.Body.Bytes())
 	}
+	// Finding 7: the empty suffix is unsatisfiable, thousands of parts are
+	// ignored (the whole segment, once).
+	for _, tc := range []struct {
+		rng  string
+		code int
+		cr   string
+		n    int
+	}{
+		{"bytes=-0", http.StatusRequestedRangeNotSatisfiable, fmt.Sprintf("bytes */%d", len(whole)), -1},
+		{"bytes=" + strings.Repeat("4-7,", 5000) + "0-1", http.StatusOK, "", len(whole)},
+		{"bytes=4-7,6-9", http.StatusPartialContent, fmt.Sprintf("bytes 4-9/%d", len(whole)), 6},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/live/class1/video/seg-0.m4s", nil)
+		req.Header.Set("Range", tc.rng)
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.code || rec.Header().Get("Content-Range") != tc.cr || (tc.n >= 0 && rec.Body.Len() != tc.n) {
+			t.Errorf("Range %.30s: %d %q, %d bytes; want %d %q", tc.rng, rec.Code, rec.Header().Get("Content-Range"), rec.Body.Len(), tc.code, tc.cr)
+		}
+	}
 	for _, path := range []string{"/live/nope/master.m3u8", "/live/class1/subtitles/media.m3u8", "/live/class1/video/init-zz.mp4"} {
 		if c := get(t, h, path).Code; c != 404 {
 			t.Errorf("%s: %d", path, c)

@@ -146,6 +146,8 @@ func (c *conn) onPublish(streamID uint32, args []any) error {
 		return c.refusePublish(streamID, key, err)
 	}
 	c.pub = publishState{stream: st, streamID: streamID, key: key}
+	c.in.deadline = time.Time{} // from now on: IdleTimeout per read
+	c.s.settle(c)
 	c.s.m.publishing.Inc()
 	c.log = c.log.With("key", redactKey(key))
 	c.log.Info("rtmp: publishing", "app", c.app)

@@ -14,16 +14,18 @@ import (
 
 // Defaults applied to zero Config fields.
 const (
-	DefaultAddr             = ":1935"
-	DefaultApp              = "live"
-	DefaultChunkSize        = 4096
-	DefaultMaxChunkSize     = maxMessageLen
-	DefaultMaxMessageSize   = 8 << 20
-	DefaultMaxChunkStreams  = 64
-	DefaultMaxConnections   = 1024
-	DefaultWindowAckSize    = 2500000
-	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultIdleTimeout      = 30 * time.Second
+	DefaultAddr              = ":1935"
+	DefaultApp               = "live"
+	DefaultChunkSize         = 4096
+	DefaultMaxChunkSize      = maxMessageLen
+	DefaultMaxMessageSize    = 8 << 20
+	DefaultMaxChunkStreams   = 64
+	DefaultMaxConnections    = 1024
+	DefaultWindowAckSize     = 2500000
+	DefaultHandshakeTimeout  = 10 * time.Second
+	DefaultIdleTimeout       = 30 * time.Second
+	DefaultPublishTimeout    = 15 * time.Second
+	DefaultMaxPendingPerAddr = 8
 )
 
 // maxMessageLen is the largest length a message header can carry (24 bits).
@@ -77,17 +79,32 @@ type Config struct {
 	// MaxChunkStreams bounds the distinct chunk stream ids one connection
 	// may use. 0 means DefaultMaxChunkStreams (64).
 	MaxChunkStreams int
-	// MaxConnections bounds concurrent connections; more are closed right
-	// after accept. 0 means DefaultMaxConnections (1024).
+	// MaxConnections bounds concurrent connections. When it is reached, a
+	// new connection takes the place of the oldest one that is not
+	// publishing yet; with none of those it is closed right after accept.
+	// 0 means DefaultMaxConnections (1024).
 	MaxConnections int
+	// MaxPendingPerAddr bounds the connections from one IPv4 address or
+	// IPv6 /64 that are not publishing yet; more are closed right after
+	// accept. Publishing connections do not count, so a lecture-capture
+	// fleet behind one NAT is not limited. 0 means
+	// DefaultMaxPendingPerAddr (8); negative means no cap.
+	MaxPendingPerAddr int
 	// WindowAckSize is the acknowledgement window announced to clients.
 	// 0 means DefaultWindowAckSize (2500000).
 	WindowAckSize int
 	// HandshakeTimeout bounds the handshake. 0 means
 	// DefaultHandshakeTimeout (10 s).
 	HandshakeTimeout time.Duration
-	// IdleTimeout closes a connection that sends nothing, or does not
-	// take our replies, for this long. 0 means DefaultIdleTimeout (30 s).
+	// PublishTimeout bounds the time from accept until a publish command
+	// is accepted (handshake, connect, createStream, publish); a
+	// connection that has not published by then is closed, however many
+	// bytes it trickles. ffmpeg and OBS need well under a second. 0 means
+	// DefaultPublishTimeout (15 s).
+	PublishTimeout time.Duration
+	// IdleTimeout closes a publishing connection that sends nothing, or
+	// does not take our replies, for this long. 0 means
+	// DefaultIdleTimeout (30 s).
 	IdleTimeout time.Duration
 	// Logger receives one line per closed connection and per publish.
 	// nil discards.
@@ -100,16 +117,18 @@ type Config struct {
 // DefaultConfig returns a Config with every default spelled out.
 func DefaultConfig() Config {
 	return Config{
-		Addr:             DefaultAddr,
-		App:              DefaultApp,
-		ChunkSize:        DefaultChunkSize,
-		MaxChunkSize:     DefaultMaxChunkSize,
-		MaxMessageSize:   DefaultMaxMessageSize,
-		MaxChunkStreams:  DefaultMaxChunkStreams,
-		MaxConnections:   DefaultMaxConnections,
-		WindowAckSize:    DefaultWindowAckSize,
-		HandshakeTimeout: DefaultHandshakeTimeout,
-		IdleTimeout:      DefaultIdleTimeout,
+		Addr:              DefaultAddr,
+		App:               DefaultApp,
+		ChunkSize:         DefaultChunkSize,
+		MaxChunkSize:      DefaultMaxChunkSize,
+		MaxMessageSize:    DefaultMaxMessageSize,
+		MaxChunkStreams:   DefaultMaxChunkStreams,
+		MaxConnections:    DefaultMaxConnections,
+		WindowAckSize:     DefaultWindowAckSize,
+		HandshakeTimeout:  DefaultHandshakeTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
+		PublishTimeout:    DefaultPublishTimeout,
+		MaxPendingPerAddr: DefaultMaxPendingPerAddr,
 	}
 }
 
@@ -131,7 +150,7 @@ func (c Config) Validate() error {
 		return bad("MaxConnections %d is negative", c.MaxConnections)
 	case c.WindowAckSize < 0:
 		return bad("WindowAckSize %d is negative", c.WindowAckSize)
-	case c.HandshakeTimeout < 0 || c.IdleTimeout < 0:
+	case c.HandshakeTimeout < 0 || c.IdleTimeout < 0 || c.PublishTimeout < 0:
 		return bad("timeouts must not be negative")
 	case strings.ContainsAny(c.App, "/?"):
 		return bad("App %q contains '/' or '?'", c.App)
@@ -152,6 +171,8 @@ func (c Config) withDefaults() Config {
 	zero.Or(&c.WindowAckSize, d.WindowAckSize)
 	zero.Or(&c.HandshakeTimeout, d.HandshakeTimeout)
 	zero.Or(&c.IdleTimeout, d.IdleTimeout)
+	zero.Or(&c.PublishTimeout, d.PublishTimeout)
+	zero.Or(&c.MaxPendingPerAddr, d.MaxPendingPerAddr)
 	if c.MaxChunkSize > maxMessageLen {
 		c.MaxChunkSize = maxMessageLen
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +38,12 @@ type conn struct {
 	ackWindow uint32
 	lastAck   uint64
 	linger    bool // the client was told why; let it read that before closing
+
+	// Set by Server.admit; pending is guarded by Server.mu.
+	key      netip.Prefix
+	accepted time.Time
+	pending  bool        // no publish accepted yet
+	evicted  atomic.Bool // closed to make room for a newer connection
 }
 
 // publishState is the state of the current publish, if any.
@@ -62,6 +70,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		cr:        newChunkReader(bufio.NewReaderSize(in, 64<<10), s.readerLimits()),
 		cw:        newChunkWriter(bufio.NewWriterSize(nc, 16<<10)),
 		ackWindow: DefaultWindowAckSize,
+		accepted:  time.Now(),
 	}
 }
 
@@ -77,6 +86,9 @@ func (c *conn) run() {
 		err = ErrServerClosed
 	}
 	reason := closeReason(err)
+	if c.evicted.Load() {
+		reason, err = reasonEvicted, fmt.Errorf("rtmp: closed to make room for a new connection (server full, not publishing after %v)", time.Since(c.accepted).Round(time.Millisecond))
+	}
 	if reason == reasonClean {
 		err = nil
 	}
@@ -103,8 +115,17 @@ func (c *conn) run() {
 
 // serve runs the handshake and the message loop until an error; io.EOF
 // means the client closed between messages.
+//
+// Until a publish is accepted, every read has the fixed deadline
+// accepted+PublishTimeout (the handshake, accepted+HandshakeTimeout, if
+// earlier): bytes trickled slowly enough to dodge IdleTimeout buy nothing.
+// From the publish on, each read may wait IdleTimeout.
 func (c *conn) serve() error {
-	hsDeadline := time.Now().Add(c.s.cfg.HandshakeTimeout)
+	publishBy := c.accepted.Add(c.s.cfg.PublishTimeout)
+	hsDeadline := c.accepted.Add(c.s.cfg.HandshakeTimeout)
+	if publishBy.Before(hsDeadline) {
+		hsDeadline = publishBy
+	}
 	c.in.deadline = hsDeadline
 	c.nc.SetWriteDeadline(hsDeadline)
 	rw := struct {
@@ -117,10 +138,13 @@ func (c *conn) serve() error {
 		}
 		return fail(reasonHandshake, err)
 	}
-	c.in.deadline = time.Time{}
+	c.in.deadline = publishBy
 	for {
 		m, err := c.cr.readMessage()
 		if err != nil {
+			if !c.in.deadline.IsZero() && closeReason(err) == reasonTimeout {
+				return fail(reasonPublishTimeout, fmt.Errorf("rtmp: no publish within %v of connecting: %w", c.s.cfg.PublishTimeout, err))
+			}
 			return err
 		}
 		if err := c.handle(m); err != nil {

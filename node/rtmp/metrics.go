@@ -12,6 +12,9 @@ const (
 	reasonClean          = "clean"
 	reasonServerClosed   = "server_closed"
 	reasonMaxConnections = "max_connections"
+	reasonPerAddr        = "per_addr"        // too many pending connections from one address
+	reasonEvicted        = "evicted"         // pending, and the oldest when the server was full
+	reasonPublishTimeout = "publish_timeout" // no publish within PublishTimeout
 	reasonHandshake      = "handshake"
 	reasonTimeout        = "timeout"
 	reasonProtocol       = "protocol"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -21,12 +22,15 @@ type Server struct {
 	ctx    context.Context // ends on Close
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	ln      net.Listener
-	conns   map[*conn]struct{}
-	started bool
-	closed  bool
-	wg      sync.WaitGroup
+	mu          sync.Mutex
+	ln          net.Listener
+	conns       map[*conn]struct{}
+	pending     map[netip.Prefix]int // connections not publishing yet, by address
+	evicted     int                  // in conns, closed to make room, not yet gone
+	lastRefusal map[string]time.Time // by reason, for rate-limited logs
+	started     bool
+	closed      bool
+	wg          sync.WaitGroup
 }
 
 // NewServer validates cfg and returns a Server that is not listening yet.
@@ -44,14 +48,15 @@ func NewServer(cfg Config, p Publisher) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
-		cfg:    cfg,
-		pub:    p,
-		log:    cfg.Logger,
-		m:      m,
-		epoch:  time.Now(),
-		ctx:    ctx,
-		cancel: cancel,
-		conns:  map[*conn]struct{}{},
+		cfg:     cfg,
+		pub:     p,
+		log:     cfg.Logger,
+		m:       m,
+		epoch:   time.Now(),
+		ctx:     ctx,
+		cancel:  cancel,
+		conns:   map[*conn]struct{}{},
+		pending: map[netip.Prefix]int{},
 	}, nil
 }
 
@@ -141,6 +146,14 @@ func (s *Server) acceptLoop(ln net.Listener) {
 }
 
 // admit starts a goroutine for nc unless the server is closed or full.
+//
+// Invariants (under mu): every connection in conns that has not had a
+// publish accepted is pending and counted once in pending[its address];
+// at most MaxPendingPerAddr per address. len(conns)-evicted is at most
+// MaxConnections: when full, the oldest pending connection is closed to
+// make room (an instructor's connect and publish take milliseconds, a
+// trickler's take PublishTimeout), and only when no connection is pending
+// is the new one refused.
 func (s *Server) admit(nc net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,14 +161,29 @@ func (s *Server) admit(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	if len(s.conns) >= s.cfg.MaxConnections {
+	key := addrKey(nc.RemoteAddr())
+	refuse := func(reason, why string) {
 		nc.Close()
-		s.m.closed.WithLabelValues(reasonMaxConnections).Inc()
-		s.log.Warn("rtmp: connection refused", "remote", nc.RemoteAddr().String(),
-			"reason", fmt.Sprintf("more than %d connections", s.cfg.MaxConnections))
+		s.m.closed.WithLabelValues(reason).Inc()
+		s.logRefusal(reason, nc.RemoteAddr().String(), why)
+	}
+	if max := s.cfg.MaxPendingPerAddr; max > 0 && s.pending[key] >= max {
+		refuse(reasonPerAddr, fmt.Sprintf("%d connections from %s are not publishing yet", max, key))
 		return
 	}
+	if len(s.conns)-s.evicted >= s.cfg.MaxConnections {
+		victim := s.oldestPendingLocked()
+		if victim == nil {
+			refuse(reasonMaxConnections, fmt.Sprintf("more than %d connections", s.cfg.MaxConnections))
+			return
+		}
+		victim.evicted.Store(true)
+		s.evicted++
+		victim.nc.Close()
+	}
 	c := newConn(s, nc)
+	c.key, c.pending = key, true
+	s.pending[key]++
 	s.conns[c] = struct{}{}
 	s.m.connections.Inc()
 	s.wg.Add(1)
@@ -163,8 +191,72 @@ func (s *Server) admit(nc net.Conn) {
 		defer s.wg.Done()
 		c.run()
 		s.mu.Lock()
+		s.settleLocked(c)
+		if c.evicted.Load() {
+			s.evicted--
+		}
 		delete(s.conns, c)
 		s.mu.Unlock()
 		s.m.connections.Dec()
 	}()
+}
+
+// oldestPendingLocked is the pending connection accepted first that is not
+// already being evicted, or nil.
+func (s *Server) oldestPendingLocked() *conn {
+	var oldest *conn
+	for c := range s.conns {
+		if c.pending && !c.evicted.Load() && (oldest == nil || c.accepted.Before(oldest.accepted)) {
+			oldest = c
+		}
+	}
+	return oldest
+}
+
+// settle takes c out of the pending count once its publish is accepted.
+func (s *Server) settle(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settleLocked(c)
+}
+
+func (s *Server) settleLocked(c *conn) {
+	if !c.pending {
+		return
+	}
+	c.pending = false
+	if s.pending[c.key]--; s.pending[c.key] <= 0 {
+		delete(s.pending, c.key)
+	}
+}
+
+// logRefusal logs a refused connection, at most once a second per reason:
+// a flood of connections must not flood the log as well. The counter
+// classmesh_rtmp_connections_closed_total has every one.
+func (s *Server) logRefusal(reason, remote, why string) {
+	now := time.Now()
+	if last, ok := s.lastRefusal[reason]; ok && now.Sub(last) < time.Second {
+		return
+	}
+	if s.lastRefusal == nil {
+		s.lastRefusal = map[string]time.Time{}
+	}
+	s.lastRefusal[reason] = now
+	s.log.Warn("rtmp: connection refused", "remote", remote, "reason", reason, "why", why)
+}
+
+// addrKey is what MaxPendingPerAddr counts: the IPv4 address, or the /64
+// of an IPv6 address.
+func addrKey(a net.Addr) netip.Prefix {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.Prefix{}
+	}
+	ip := ap.Addr().Unmap()
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
 }
