@@ -168,9 +168,12 @@ func (n *Node) startAdmin() error {
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
 	mux.HandleFunc("GET /readyz", n.handleReadyz)
 	n.adminLn = ln
-	n.adminSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// The same connection caps and rate rules as the public listener
+	// (limits.go): a local process must not wear the operator port down.
+	n.adminSrv = &http.Server{Handler: n.limits.limitRequests(mux), ReadHeaderTimeout: n.cfg.HTTPReadHeaderTimeout,
+		IdleTimeout: n.cfg.HTTPIdleTimeout, MaxHeaderBytes: DefaultHTTPMaxHeaderBytes}
 	n.logger.Info("node: admin listener", "url", n.AdminURL(), "token_required", !open)
-	n.goServe(func() error { return n.adminSrv.Serve(ln) })
+	n.goServe(func() error { return n.adminSrv.Serve(limitListener{Listener: ln, l: n.limits}) })
 	return nil
 }
 
