@@ -151,7 +151,7 @@ func TestPrivateLiveClassNeedsToken(t *testing.T) {
 // assertNoPrivateLabels fails if /metrics names id anywhere.
 func assertNoPrivateLabels(t *testing.T, n *Node, id string) {
 	t.Helper()
-	m := get(t, n.URL()+"/metrics")
+	m := get(t, n.AdminURL()+"/metrics") // the operator listener; the public one needs the admin token
 	if m.code != 200 {
 		t.Fatalf("/metrics: %d", m.code)
 	}
