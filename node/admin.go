@@ -168,12 +168,13 @@ func (n *Node) startAdmin() error {
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
 	mux.HandleFunc("GET /readyz", n.handleReadyz)
 	n.adminLn = ln
-	// The same connection caps and rate rules as the public listener
-	// (limits.go): a local process must not wear the operator port down.
+	// The public listener's rate rules for bodies and responses
+	// (limits.go), so a stalled client cannot hold the operator port; its
+	// connections do not count against the learners' connection caps.
 	n.adminSrv = &http.Server{Handler: n.limits.limitRequests(mux), ReadHeaderTimeout: n.cfg.HTTPReadHeaderTimeout,
 		IdleTimeout: n.cfg.HTTPIdleTimeout, MaxHeaderBytes: DefaultHTTPMaxHeaderBytes}
 	n.logger.Info("node: admin listener", "url", n.AdminURL(), "token_required", !open)
-	n.goServe(func() error { return n.adminSrv.Serve(limitListener{Listener: ln, l: n.limits}) })
+	n.goServe(func() error { return n.adminSrv.Serve(ln) })
 	return nil
 }
 

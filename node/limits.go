@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/internal/clientaddr"
 )
 
 // Connection limits of the HTTP front door, against clients that hold
@@ -108,22 +110,6 @@ func newConnLimits(cfg limitsConfig, reg prometheus.Registerer, log *slog.Logger
 	}
 	reg.MustRegister(l.cut, l.open)
 	return l
-}
-
-// addrKey is what the per-address cap counts: the IPv4 address, or the /64
-// of an IPv6 address (one host usually has a whole /64).
-func addrKey(a net.Addr) netip.Prefix {
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return netip.Prefix{}
-	}
-	ip := ap.Addr().Unmap()
-	bits := 32
-	if ip.Is6() {
-		bits = 64
-	}
-	p, _ := ip.Prefix(bits)
-	return p
 }
 
 // admit counts c, a new connection, or returns why it is refused. When the
@@ -229,7 +215,7 @@ func (ln limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		lc := &limitConn{Conn: c, l: ln.l, key: addrKey(c.RemoteAddr()), accepted: time.Now(), credit: ln.l.grace}
+		lc := &limitConn{Conn: c, l: ln.l, key: clientaddr.KeyOf(c.RemoteAddr()), accepted: time.Now(), credit: ln.l.grace}
 		if reason := ln.l.admit(lc); reason != "" {
 			c.Close()
 			ln.l.cutOne(reason, c.RemoteAddr().String())

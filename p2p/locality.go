@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/classmesh/classmesh/internal/clientaddr"
 )
 
 // Locality tiers of a candidate relative to a peer, best first.
@@ -79,16 +81,9 @@ func prefixOf(a netip.Addr) netip.Prefix {
 	return p
 }
 
-// limitKey is the per-address rate limit key: the address, or its /64 for
-// IPv6 (one subscriber usually owns a whole /64).
-func limitKey(a netip.Addr) netip.Addr {
-	if a.Is6() {
-		if p, err := a.Prefix(64); err == nil {
-			return p.Addr()
-		}
-	}
-	return a
-}
+// limitKey is the unit of per-address limits, reports and neighbor
+// diversity (internal/clientaddr: IPv4 address, IPv6 /64).
+func limitKey(a netip.Addr) netip.Addr { return clientaddr.Key(a).Addr() }
 
 // locate classifies a client address: site and policy from Sites, then the
 // pairing group: the site, else the region (CrossGroup), else the prefix.

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/classmesh/classmesh/internal/clientaddr"
 )
 
 // Server accepts RTMP publishers and hands their media to a Publisher.
@@ -161,7 +163,7 @@ func (s *Server) admit(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	key := addrKey(nc.RemoteAddr())
+	key := clientaddr.KeyOf(nc.RemoteAddr())
 	refuse := func(reason, why string) {
 		nc.Close()
 		s.m.closed.WithLabelValues(reason).Inc()
@@ -243,20 +245,4 @@ func (s *Server) logRefusal(reason, remote, why string) {
 	}
 	s.lastRefusal[reason] = now
 	s.log.Warn("rtmp: connection refused", "remote", remote, "reason", reason, "why", why)
-}
-
-// addrKey is what MaxPendingPerAddr counts: the IPv4 address, or the /64
-// of an IPv6 address.
-func addrKey(a net.Addr) netip.Prefix {
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return netip.Prefix{}
-	}
-	ip := ap.Addr().Unmap()
-	bits := 32
-	if ip.Is6() {
-		bits = 64
-	}
-	p, _ := ip.Prefix(bits)
-	return p
 }
