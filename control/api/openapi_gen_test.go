@@ -66,8 +66,8 @@ func addFields(t reflect.Type, props obj) {
 
 // viewTypes are the response record types, by kind.
 var viewTypes = map[control.Kind]reflect.Type{
-	control.KindKey:   reflect.TypeFor[keyView](),
-	control.KindToken: reflect.TypeFor[tokenView](),
+	control.KindKey:   reflect.TypeFor[KeyView](),
+	control.KindToken: reflect.TypeFor[TokenView](),
 }
 
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
@@ -85,7 +85,7 @@ var unavailable = obj{
 }
 
 func buildOpenAPI() obj {
-	schemas := obj{"Error": schemaOf(reflect.TypeFor[errorBody]())}
+	schemas := obj{"Error": schemaOf(reflect.TypeFor[ErrorBody]())}
 	for _, s := range kindSpecs {
 		name := string(s.kind)
 		in := reflect.TypeOf(s.newBody()).Elem()
@@ -114,7 +114,7 @@ func buildOpenAPI() obj {
 		return s
 	}
 	schemas["session_created"] = created("sessions", "stream_key")
-	tc := schemaOf(reflect.TypeFor[tokenView]())
+	tc := schemaOf(reflect.TypeFor[TokenView]())
 	tc["properties"].(obj)["token"] = obj{"type": "string", "description": "returned only once"}
 	schemas["token_created"] = tc
 
