@@ -23,7 +23,8 @@ func startCatalogNode(t *testing.T) *node.Node {
 		t.Fatal(err)
 	}
 	n, err := node.New(node.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), MediaDir: media,
-		GossipAddr: "127.0.0.1:0", QUICAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", GossipProfile: "local", RescanInterval: -1})
+		GossipAddr: "127.0.0.1:0", QUICAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", AdminHTTPAddr: "127.0.0.1:0",
+		GossipProfile: "local", RescanInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

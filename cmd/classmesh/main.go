@@ -53,7 +53,7 @@ func init() {
 		{"raft", "status\tthe catalog's raft group: leader, term, voters, applied and last index", []string{"status"}, raftCmd},
 		{"catalog", "KIND OP\tcourses, lessons, assets...: list|get|create|update|delete|history|rollback", catalogOps, catalogCmd},
 		{"token", "create|sign\tAPI tokens; signed playback URLs for an LMS", []string{"create", "sign"}, tokenCmd},
-		{"swarm", "--url URL --peers N --duration D\n\trehearse an event: N headless P2P viewers, prints offload and stalls", nil,
+		{"swarm", "--url URL --peers N --duration D\trehearse an event: N headless P2P viewers, prints offload and stalls", nil,
 			func(_ context.Context, args []string, stdout, stderr io.Writer) int {
 				return runSwarm(args, stdout, stderr)
 			}},
@@ -113,8 +113,8 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		args, summary, _ := strings.Cut(c.usage, "\t")
 		line := strings.TrimSpace("classmesh " + c.name + " " + args)
-		if strings.HasPrefix(summary, "\n") {
-			fmt.Fprintf(w, "  %s\n  %-25s  %s\n", line, "", strings.TrimPrefix(summary, "\n\t"))
+		if len(line) > 25 {
+			fmt.Fprintf(w, "  %s\n  %-25s  %s\n", line, "", summary)
 			continue
 		}
 		fmt.Fprintf(w, "  %-25s  %s\n", line, summary)
