@@ -76,7 +76,7 @@ type call struct {
 }
 
 // do sends cl and decodes a 2xx JSON answer into out (when not nil and the
-// body is not empty); decode, if set, decodes instead of json.Unmarshal.
+// body is not empty).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
 	var rd io.Reader
 	if cl.body != nil {
