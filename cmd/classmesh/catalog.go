@@ -38,6 +38,8 @@ var catalogKinds = map[string][]column{
 const catalogUsage = `Usage: classmesh catalog KIND OPERATION [ID] [flags]
 
 KIND is one of: courses, modules, lessons, assets, sessions, sites, keys, tokens.
+"assets list" and "assets get" show the assets as the node serves them: the
+catalog record merged with what that node packages.
 
 Operations:
   list                 a table of the records (--json for the API's JSON)
