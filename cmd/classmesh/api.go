@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/classmesh/classmesh/control/api"
 	"github.com/classmesh/classmesh/control/api/client"
 )
 
@@ -90,7 +91,7 @@ func (f *nodeFlags) describe(err error) string {
 		switch {
 		case ae.Status == http.StatusUnauthorized && *f.token == "":
 			msg += " (pass --token or set CLASSMESH_TOKEN)"
-		case ae.Status == http.StatusServiceUnavailable && ae.Code == "indeterminate":
+		case ae.Status == http.StatusServiceUnavailable && ae.Code == api.CodeIndeterminate:
 			msg += " (the write may have been applied: read before retrying)"
 		case ae.RetryAfter > 0:
 			msg += fmt.Sprintf(" (retry after %s)", ae.RetryAfter)
