@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
@@ -13,59 +12,22 @@ import (
 	"github.com/classmesh/classmesh/node/vod"
 )
 
-// (snake_case, stable field names)
-// assetJSON is one asset as GET /api/v1/assets shows it: the catalog
-// record (revision, source, updated_at) merged with what this node
-// packages (renditions in detail, master playlist). Packaged says whether
-// this node has the asset indexed; an asset only in the catalog shows the
-// catalog's status and renditions.
-type assetJSON struct {
-	ID          string          `json:"id"`
-	Title       string          `json:"title"`
-	Description string          `json:"description,omitempty"`
-	Source      string          `json:"source,omitempty"`
-	Status      string          `json:"status"`
-	Reason      string          `json:"reason,omitempty"`
-	Duration    float64         `json:"duration"`
-	Renditions  []renditionJSON `json:"renditions"`
-	Master      string          `json:"master,omitempty"`
-	Packaged    bool            `json:"packaged"`
-	Revision    uint64          `json:"revision,omitempty"`
-	UpdatedAt   *time.Time      `json:"updated_at,omitempty"`
-}
-
-type renditionJSON struct {
-	ID               string  `json:"id"`
-	Kind             string  `json:"kind"`
-	Codec            string  `json:"codec"`
-	Width            int     `json:"width,omitempty"`
-	Height           int     `json:"height,omitempty"`
-	FrameRate        float64 `json:"frame_rate,omitempty"`
-	Language         string  `json:"language,omitempty"`
-	Channels         int     `json:"channels,omitempty"`
-	SampleRate       int     `json:"sample_rate,omitempty"`
-	Bandwidth        int64   `json:"bandwidth"`
-	AverageBandwidth int64   `json:"average_bandwidth"`
-	Segments         int     `json:"segments"`
-	Playlist         string  `json:"playlist"`
-}
-
-func toAssetJSON(a *vod.Asset) assetJSON {
-	out := assetJSON{
+func toAssetJSON(a *vod.Asset) api.AssetView {
+	out := api.AssetView{
 		ID:          a.ID,
 		Title:       a.Title,
 		Description: a.Description,
 		Status:      a.Status,
 		Reason:      a.Reason,
 		Duration:    a.Duration.Seconds(),
-		Renditions:  []renditionJSON{},
+		Renditions:  []api.RenditionView{},
 		Packaged:    true,
 	}
 	if a.Status == vod.StatusReady {
 		out.Master = fmt.Sprintf("/v/%s/master.m3u8", a.ID)
 	}
 	for _, r := range a.Renditions {
-		out.Renditions = append(out.Renditions, renditionJSON{
+		out.Renditions = append(out.Renditions, api.RenditionView{
 			ID:               r.ID,
 			Kind:             r.Kind.String(),
 			Codec:            r.Codec,
@@ -113,7 +75,7 @@ func (n *Node) assetVisibility(r *http.Request) func(id string) bool {
 
 func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
 	visible := n.assetVisibility(r)
-	byID := map[string]*assetJSON{}
+	byID := map[string]*api.AssetView{}
 	var order []string
 	for _, a := range n.library.Assets() {
 		j := toAssetJSON(a)
@@ -138,7 +100,7 @@ func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Strings(order)
-	out := make([]assetJSON, 0, len(order))
+	out := make([]api.AssetView, 0, len(order))
 	for _, id := range order {
 		if visible(id) {
 			out = append(out, *byID[id])
@@ -148,11 +110,11 @@ func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
 }
 
 // catalogAssetJSON shows an asset this node does not package.
-func catalogAssetJSON(rec control.Asset) assetJSON {
-	out := assetJSON{ID: rec.ID, Title: rec.Title, Status: rec.Status, Reason: rec.Reason,
-		Duration: rec.Duration, Renditions: []renditionJSON{}}
+func catalogAssetJSON(rec control.Asset) api.AssetView {
+	out := api.AssetView{ID: rec.ID, Title: rec.Title, Status: rec.Status, Reason: rec.Reason,
+		Duration: rec.Duration, Renditions: []api.RenditionView{}}
 	for _, r := range rec.Renditions {
-		out.Renditions = append(out.Renditions, renditionJSON{ID: r.Name, Codec: r.Codecs,
+		out.Renditions = append(out.Renditions, api.RenditionView{ID: r.Name, Codec: r.Codecs,
 			Width: r.Width, Height: r.Height, Bandwidth: int64(r.Bitrate)})
 	}
 	if rec.Status == control.AssetReady {
@@ -161,7 +123,7 @@ func catalogAssetJSON(rec control.Asset) assetJSON {
 	return out
 }
 
-func mergeCatalog(j *assetJSON, rec control.Asset) {
+func mergeCatalog(j *api.AssetView, rec control.Asset) {
 	j.Source, j.Revision = rec.Source, rec.Revision
 	if !rec.UpdatedAt.IsZero() {
 		t := rec.UpdatedAt

@@ -51,15 +51,6 @@ func (n *Node) tokenAuth() api.TokenAuth {
 	return a
 }
 
-// playbackTokenRequest is the body of POST /api/v1/playback-tokens.
-type playbackTokenRequest struct {
-	Asset   string `json:"asset,omitempty"`  // scope: one asset...
-	Course  string `json:"course,omitempty"` // ...or every asset of a course
-	TTL     int    `json:"ttl_seconds,omitempty"`
-	Subnet  string `json:"subnet,omitempty"`
-	Session string `json:"session,omitempty"`
-}
-
 // handlePlaybackToken signs a playback URL for an LMS: admins for any
 // scope, instructors for their courses.
 func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +65,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnauthorized, "a bearer token is required")
 		return
 	}
-	var req playbackTokenRequest
+	var req api.PlaybackTokenRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
@@ -155,17 +146,17 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	out := map[string]any{"token": tok, "expires": claims.Expiry.UTC().Format(time.RFC3339), "kid": key.Kid}
+	out := api.PlaybackToken{Token: tok, Expires: claims.Expiry.UTC().Format(time.RFC3339), Kid: key.Kid}
 	if claims.Subnet.IsValid() {
-		out["subnet"] = claims.Subnet.String()
+		out.Subnet = claims.Subnet.String()
 	}
 	switch {
 	case req.Asset != "":
-		out["url"] = "/t/" + tok + "/v/" + req.Asset + "/master.m3u8"
-		out["watch"] = "/t/" + tok + "/watch/" + req.Asset
+		out.URL = "/t/" + tok + "/v/" + req.Asset + "/master.m3u8"
+		out.Watch = "/t/" + tok + "/watch/" + req.Asset
 	case claims.Scope == access.SessionScope(req.Session):
-		out["url"] = "/t/" + tok + "/live/" + req.Session + "/master.m3u8"
-		out["watch"] = "/t/" + tok + "/watch/" + req.Session + "?live=1"
+		out.URL = "/t/" + tok + "/live/" + req.Session + "/master.m3u8"
+		out.Watch = "/t/" + tok + "/watch/" + req.Session + "?live=1"
 	}
 	writeJSON(w, http.StatusCreated, out)
 }

@@ -10,34 +10,18 @@ import (
 	"strings"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/control/api"
 )
-
-// memberJSON is the API form of a cluster member.
-type memberJSON struct {
-	ID            string   `json:"id"`
-	Roles         []string `json:"roles"`
-	Region        string   `json:"region"`
-	HTTPAddr      string   `json:"http_addr"`
-	QUICAddr      string   `json:"quic_addr"`
-	GossipAddr    string   `json:"gossip_addr"`
-	State         string   `json:"state"`
-	Leaving       bool     `json:"leaving,omitempty"`
-	Version       string   `json:"version"`
-	EgressBPS     uint64   `json:"egress_bps"`
-	CapacityBPS   uint64   `json:"capacity_bps"`
-	CacheFullness float32  `json:"cache_fullness"`
-	Self          bool     `json:"self,omitempty"`
-}
 
 func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
 	members := n.cluster.AllMembers()
-	out := make([]memberJSON, 0, len(members))
+	out := make([]api.Member, 0, len(members))
 	for _, m := range members {
 		roles := make([]string, len(m.Roles))
 		for i, r := range m.Roles {
 			roles[i] = string(r)
 		}
-		out = append(out, memberJSON{
+		out = append(out, api.Member{
 			ID: m.ID, Roles: roles, Region: m.Region, HTTPAddr: m.HTTPAddr, QUICAddr: m.QUICAddr,
 			GossipAddr: m.GossipAddr, State: m.State, Leaving: m.Leaving, Version: m.Version,
 			EgressBPS: m.Load.EgressBPS, CapacityBPS: m.Load.CapacityBPS, CacheFullness: m.Load.CacheFullness,
@@ -57,23 +41,6 @@ func (n *Node) handleRaftStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// keysRequest is the body of POST /api/v1/cluster/keys.
-type keysRequest struct {
-	Op string `json:"op"` // install, use, remove
-	// Key is the key itself, base64 (standard or URL alphabet), 16, 24 or
-	// 32 bytes. Required for install.
-	Key string `json:"key,omitempty"`
-	// Fingerprint names an installed key instead of Key (use, remove),
-	// as GET lists it.
-	Fingerprint string `json:"fingerprint,omitempty"`
-}
-
-// keyJSON is how GET /api/v1/cluster/keys shows a key: never its bytes.
-type keyJSON struct {
-	Fingerprint string `json:"fingerprint"`
-	Primary     bool   `json:"primary,omitempty"`
-}
-
 // handleKeys lists (GET) or rotates (POST) the gossip keys of the whole
 // cluster. It is an operator endpoint (admin.go): an admin token, or the
 // admin listener. Key material is never answered, only fingerprints
@@ -81,15 +48,15 @@ type keyJSON struct {
 func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		keys := n.cluster.ListKeys()
-		out := make([]keyJSON, len(keys))
+		out := make([]api.GossipKey, len(keys))
 		for i, k := range keys {
-			out[i] = keyJSON{Fingerprint: cluster.KeyFingerprint(k), Primary: i == 0}
+			out[i] = api.GossipKey{Fingerprint: cluster.KeyFingerprint(k), Primary: i == 0}
 		}
 		primary := ""
 		if len(out) > 0 {
 			primary = out[0].Fingerprint
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"keys": out, "primary": primary})
+		writeJSON(w, http.StatusOK, api.GossipKeys{Keys: out, Primary: primary})
 		return
 	}
 	// A JSON content type forces a CORS preflight, which this node does not
@@ -98,7 +65,7 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
-	var req keysRequest
+	var req api.GossipKeyChange
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil {
 		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
 		return
@@ -110,11 +77,11 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	var op func() error
 	switch req.Op {
-	case "install":
+	case api.GossipKeyInstall:
 		op = func() error { return n.cluster.InstallKey(r.Context(), key) }
-	case "use":
+	case api.GossipKeyUse:
 		op = func() error { return n.cluster.UseKey(r.Context(), key) }
-	case "remove":
+	case api.GossipKeyRemove:
 		op = func() error { return n.cluster.RemoveKey(r.Context(), key) }
 	default:
 		writeJSONError(w, http.StatusUnprocessableEntity, `op must be "install", "use" or "remove"`)
@@ -131,12 +98,12 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.logger.Info("node: gossip key changed across the cluster", "op", req.Op, "fingerprint", fp)
-	writeJSON(w, http.StatusOK, map[string]string{"result": "ok", "op": req.Op, "fingerprint": fp})
+	writeJSON(w, http.StatusOK, api.GossipKeyResult{Result: "ok", Op: req.Op, Fingerprint: fp})
 }
 
 // requestedKey returns the key a rotation request names: the key itself,
 // or (use, remove) the fingerprint of an installed key.
-func (n *Node) requestedKey(req keysRequest) ([]byte, error) {
+func (n *Node) requestedKey(req api.GossipKeyChange) ([]byte, error) {
 	switch {
 	case req.Key != "" && req.Fingerprint != "":
 		return nil, errors.New("give key or fingerprint, not both")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/api"
 	"github.com/classmesh/classmesh/control/playback"
 )
 
@@ -192,12 +193,12 @@ func TestCatalogAPIThroughAnEdge(t *testing.T) {
 	if r := do(t, "POST", edge.URL()+"/api/v1/assets", admin, `{"id":"later","title":"Later","source":"later.mp4","status":"pending"}`); r.code != 201 {
 		t.Fatalf("create asset: %d %s", r.code, r.body)
 	}
-	var list []assetJSON
+	var list []api.AssetView
 	// demo is a private course's asset now: listed for the admin.
 	if r := do(t, "GET", edge.URL()+"/api/v1/assets", admin, ""); r.code != 200 || json.Unmarshal(r.body, &list) != nil {
 		t.Fatalf("assets: %d %s", r.code, r.body)
 	}
-	got := map[string]assetJSON{}
+	got := map[string]api.AssetView{}
 	for _, a := range list {
 		got[a.ID] = a
 	}

@@ -1,18 +1,19 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/classmesh/classmesh/control/api"
+	"github.com/classmesh/classmesh/control/api/client"
 )
 
 // column is one column of a "catalog KIND list" table: key is the JSON
@@ -37,6 +38,8 @@ var catalogKinds = map[string][]column{
 const catalogUsage = `Usage: classmesh catalog KIND OPERATION [ID] [flags]
 
 KIND is one of: courses, modules, lessons, assets, sessions, sites, keys, tokens.
+"assets list" and "assets get" show the assets as the node serves them: the
+catalog record merged with what that node packages.
 
 Operations:
   list                 a table of the records (--json for the API's JSON)
@@ -72,73 +75,18 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-// authedRequest is one API call with the headers the catalog needs.
-type authedRequest struct {
-	method, path string
-	token        string
-	ifMatch      string
-	body         any
-}
-
-// send does r against c; out (if not nil) receives the JSON response.
-// Error bodies ({"error": ...}) become "<status>: <message>".
-func (c *apiClient) send(r authedRequest, out any) error {
-	var rd io.Reader
-	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(r.method, c.base+r.path, rd)
-	if err != nil {
-		return err
-	}
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if r.token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.token)
-	}
-	if r.ifMatch != "" {
-		req.Header.Set("If-Match", strconv.Quote(strings.Trim(r.ifMatch, `"`)))
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the node at %s (is it running? set --addr or CLASSMESH_ADDR): %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if resp.StatusCode/100 != 2 {
-		msg := strings.TrimSpace(string(b))
-		var e struct{ Error string }
-		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		if resp.StatusCode == http.StatusUnauthorized && r.token == "" {
-			msg += " (pass --token or set CLASSMESH_TOKEN)"
-		}
-		return fmt.Errorf("%s: %s", resp.Status, msg)
-	}
-	if out == nil || len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	return json.Unmarshal(b, out)
-}
-
 // catalogFlags are the flags every catalog operation accepts.
 type catalogFlags struct {
-	addr, token, file, ifMatch *string
-	to                         *uint64
-	asJSON                     *bool
-	sets                       stringList
+	*nodeFlags
+	file, ifMatch *string
+	to            *uint64
+	asJSON        *bool
+	sets          stringList
 }
 
 func newCatalogFlags(fs *flag.FlagSet) *catalogFlags {
-	f := &catalogFlags{addr: addrFlag(fs)}
-	f.token = fs.String("token", os.Getenv("CLASSMESH_TOKEN"), "bearer token of the API (also CLASSMESH_TOKEN)")
-	f.asJSON = fs.Bool("json", false, "print JSON instead of a table or a summary")
+	f := &catalogFlags{nodeFlags: apiFlags(fs)}
+	f.asJSON = fs.Bool("json", false, `print JSON instead of a table or a summary (list, history: {"items": [...]})`)
 	f.file = fs.String("file", "", "read the record, a JSON object, from this file (- for standard input)")
 	f.ifMatch = fs.String("if-match", "", "the revision an update or delete is based on (409 Conflict if it changed)")
 	f.to = fs.Uint64("to", 0, "rollback: the revision to restore")
@@ -162,7 +110,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func catalogCmd(args []string, stdout, stderr io.Writer) int {
+func catalogCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("catalog", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := newCatalogFlags(fs)
@@ -189,63 +137,68 @@ func catalogCmd(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cc := &catalogCall{c: newAPIClient(*f.addr), f: f, kind: kind, out: stdout}
+	c, err := f.client()
+	if err != nil {
+		return f.fail(stderr, "catalog", err)
+	}
+	recs, err := c.Records(kind)
+	if err != nil {
+		return f.fail(stderr, "catalog", err)
+	}
+	cc := &catalogCall{recs: recs, f: f, kind: kind, out: stdout}
 	var id string
 	if wantID {
 		id = ids[0]
 	}
-	if err := cc.run(op, id); err != nil {
-		fmt.Fprintln(stderr, "classmesh catalog:", err)
-		if errors.Is(err, errUsage) {
-			return 2
-		}
-		return 1
+	if err := cc.run(ctx, op, id); err != nil {
+		return f.fail(stderr, "catalog", err)
 	}
 	return 0
 }
 
-var errUsage = errors.New("usage")
-
 func kindNames() []string {
-	names := make([]string, 0, len(catalogKinds))
-	for k := range catalogKinds {
-		names = append(names, k)
-	}
+	names := client.Paths()
 	sort.Strings(names)
 	return names
 }
 
 // catalogCall is one "classmesh catalog KIND OP" invocation.
 type catalogCall struct {
-	c    *apiClient
+	recs *client.Collection[client.Record]
 	f    *catalogFlags
 	kind string
 	out  io.Writer
 }
 
-func (cc *catalogCall) req(method, path, ifMatch string, body any) authedRequest {
-	return authedRequest{method: method, path: "/api/v1/" + cc.kind + path, token: *cc.f.token, ifMatch: ifMatch, body: body}
-}
-
-func (cc *catalogCall) run(op, id string) error {
-	esc := "/" + urlPathEscape(id)
+func (cc *catalogCall) run(ctx context.Context, op, id string) error {
 	switch op {
 	case "list":
-		return cc.list("", false)
+		var items []client.Record
+		err := retry(ctx, func() (err error) { items, err = cc.recs.List(ctx, client.ReadOptions{}); return err })
+		if err != nil {
+			return err
+		}
+		return cc.table(items, false)
 	case "history":
-		return cc.list(esc+"/history", true)
+		var items []client.Record
+		err := retry(ctx, func() (err error) { items, err = cc.recs.History(ctx, id, client.ReadOptions{}); return err })
+		if err != nil {
+			return err
+		}
+		return cc.table(items, true)
 	case "get":
-		var rec map[string]any
-		if err := cc.c.send(cc.req(http.MethodGet, esc, "", nil), &rec); err != nil {
+		var rec client.Record
+		err := retry(ctx, func() (err error) { rec, err = cc.recs.Get(ctx, id, client.ReadOptions{}); return err })
+		if err != nil {
 			return err
 		}
 		return printJSON(cc.out, rec)
 	case "create":
-		return cc.create()
+		return cc.create(ctx)
 	case "update":
-		return cc.update(id)
+		return cc.update(ctx, id)
 	case "delete":
-		if err := cc.c.send(cc.req(http.MethodDelete, esc, *cc.f.ifMatch, nil), nil); err != nil {
+		if err := retry(ctx, func() error { return cc.recs.Delete(ctx, id, *cc.f.ifMatch) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(cc.out, "deleted %s %s\n", strings.TrimSuffix(cc.kind, "s"), id)
@@ -254,25 +207,25 @@ func (cc *catalogCall) run(op, id string) error {
 		if *cc.f.to == 0 {
 			return fmt.Errorf("%w: rollback needs --to REVISION (see history)", errUsage)
 		}
-		var rec map[string]any
-		path := esc + "/rollback?revision=" + strconv.FormatUint(*cc.f.to, 10)
-		if err := cc.c.send(cc.req(http.MethodPost, path, *cc.f.ifMatch, nil), &rec); err != nil {
+		var rec client.Record
+		err := retry(ctx, func() (err error) { rec, err = cc.recs.Rollback(ctx, id, *cc.f.to, *cc.f.ifMatch); return err })
+		if err != nil {
 			return err
 		}
 		return cc.summary("rolled back", rec)
 	}
-	return fmt.Errorf("%w: unknown operation %q (want list, get, create, update, delete, history or rollback)", errUsage, op)
+	return fmt.Errorf("%w: unknown operation %q (want %s)", errUsage, op, strings.Join(catalogOps, ", "))
 }
 
-func (cc *catalogCall) list(path string, history bool) error {
-	var body struct {
-		Items []map[string]any `json:"items"`
-	}
-	if err := cc.c.send(cc.req(http.MethodGet, path, "", nil), &body); err != nil {
-		return err
-	}
+// table prints records as the kind's columns (history: revision and time
+// first), or with --json as {"items": [...]} whatever the kind (GET
+// /api/v1/assets answers a bare array).
+func (cc *catalogCall) table(items []client.Record, history bool) error {
 	if *cc.f.asJSON {
-		return printJSON(cc.out, body)
+		if items == nil {
+			items = []client.Record{}
+		}
+		return printJSON(cc.out, api.List[client.Record]{Items: items})
 	}
 	cols := catalogKinds[cc.kind]
 	if history {
@@ -286,7 +239,7 @@ func (cc *catalogCall) list(path string, history bool) error {
 		heads[i] = c.header
 	}
 	fmt.Fprintln(tw, strings.Join(heads, "\t"))
-	for _, it := range body.Items {
+	for _, it := range items {
 		cells := make([]string, len(cols))
 		for i, c := range cols {
 			cells[i] = cell(it[c.key], c.count)
@@ -325,7 +278,7 @@ func cell(v any, count bool) string {
 	return string(b)
 }
 
-func (cc *catalogCall) create() error {
+func (cc *catalogCall) create(ctx context.Context) error {
 	body, err := buildRecord(nil, *cc.f.file, cc.f.sets)
 	if err != nil {
 		return err
@@ -333,20 +286,23 @@ func (cc *catalogCall) create() error {
 	if len(body) == 0 {
 		return fmt.Errorf("%w: create needs --file or --set", errUsage)
 	}
-	var rec map[string]any
-	if err := cc.c.send(cc.req(http.MethodPost, "", "", body), &rec); err != nil {
+	var rec client.Record
+	if err := retry(ctx, func() (err error) { rec, err = cc.recs.Create(ctx, body); return err }); err != nil {
 		return err
 	}
 	return cc.summary("created", rec)
 }
 
 // update PUTs the record: --file (or else the current record) with the
-// --set changes; the revision is --if-match or else the current one.
-func (cc *catalogCall) update(id string) error {
-	var cur map[string]any
+// --set changes; the revision is --if-match or else the current one. The
+// current record is the stored one (client.Collection.Stored): for assets
+// GET answers the node's packaged view, which PUT does not take back.
+func (cc *catalogCall) update(ctx context.Context, id string) error {
+	var cur client.Record
 	rev := *cc.f.ifMatch
 	if rev == "" || *cc.f.file == "" {
-		if err := cc.c.send(cc.req(http.MethodGet, "/"+urlPathEscape(id), "", nil), &cur); err != nil {
+		err := retry(ctx, func() (err error) { cur, err = cc.recs.Stored(ctx, id); return err })
+		if err != nil {
 			return err
 		}
 		if rev == "" {
@@ -364,8 +320,8 @@ func (cc *catalogCall) update(id string) error {
 	}
 	delete(body, "revision")
 	delete(body, "updated_at")
-	var rec map[string]any
-	if err := cc.c.send(cc.req(http.MethodPut, "/"+urlPathEscape(id), rev, body), &rec); err != nil {
+	var rec client.Record
+	if err := retry(ctx, func() (err error) { rec, err = cc.recs.Update(ctx, id, rev, body); return err }); err != nil {
 		return err
 	}
 	return cc.summary("updated", rec)
@@ -373,7 +329,7 @@ func (cc *catalogCall) update(id string) error {
 
 // summary prints a written record: JSON with --json, else one line plus
 // any secret the API returns only once.
-func (cc *catalogCall) summary(verb string, rec map[string]any) error {
+func (cc *catalogCall) summary(verb string, rec client.Record) error {
 	if *cc.f.asJSON {
 		return printJSON(cc.out, rec)
 	}
@@ -435,9 +391,4 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// urlPathEscape escapes an id for one path segment.
-func urlPathEscape(id string) string {
-	return strings.NewReplacer("%", "%25", "/", "%2F", "?", "%3F", "#", "%23", " ", "%20").Replace(id)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classmesh/classmesh/control/api/client"
 	"github.com/classmesh/classmesh/node"
 )
 
@@ -23,7 +24,8 @@ func startCatalogNode(t *testing.T) *node.Node {
 		t.Fatal(err)
 	}
 	n, err := node.New(node.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), MediaDir: media,
-		GossipAddr: "127.0.0.1:0", QUICAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", GossipProfile: "local", RescanInterval: -1})
+		GossipAddr: "127.0.0.1:0", QUICAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", AdminHTTPAddr: "127.0.0.1:0",
+		GossipProfile: "local", RescanInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +211,18 @@ func TestCatalogUnreachable(t *testing.T) {
 	code := run([]string{"catalog", "courses", "list", "--addr", "http://127.0.0.1:1"}, &out, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "classmesh catalog: cannot reach the node at http://127.0.0.1:1") {
 		t.Fatalf("code %d: %s", code, errOut.String())
+	}
+}
+
+// TestCatalogKindsHaveColumns: every collection of the API has a table.
+func TestCatalogKindsHaveColumns(t *testing.T) {
+	for _, p := range client.Paths() {
+		if len(catalogKinds[p]) == 0 {
+			t.Errorf("catalog kind %q has no columns", p)
+		}
+	}
+	if len(catalogKinds) != len(client.Paths()) {
+		t.Errorf("catalogKinds has %d kinds, the API %d", len(catalogKinds), len(client.Paths()))
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/classmesh/classmesh/control/api"
 )
 
 // These tests run real classmesh processes on loopback.
@@ -135,7 +137,7 @@ func getJSON(url string, v any) error {
 }
 
 func memberStates(url string) map[string]string {
-	var ms []member
+	var ms []api.Member
 	if getJSON(url+"/api/v1/cluster/members", &ms) != nil {
 		return nil
 	}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/classmesh/classmesh/control/api"
 )
 
 // linNode is a classmesh process that can be killed and restarted with the
@@ -125,8 +127,8 @@ func (n *linNode) kill() {
 	exited <- err
 }
 
-func linRaftStatus(url string) (raftStatus, bool) {
-	var st raftStatus
+func linRaftStatus(url string) (api.RaftStatus, bool) {
+	var st api.RaftStatus
 	c := http.Client{Timeout: 2 * time.Second}
 	resp, err := c.Get(url + "/api/v1/raft/status")
 	if err != nil {

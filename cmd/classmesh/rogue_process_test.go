@@ -22,6 +22,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/control/api"
 )
 
 // TestProcessRogueMember reproduces finding 1 of issue 11 with real
@@ -109,7 +110,7 @@ func TestProcessRogueMember(t *testing.T) {
 		if s := memberStates(node.admin)["rogue"]; s != "unverified" {
 			fail(fmt.Sprintf("the rogue's state is %q, want unverified", s))
 		}
-		var st raftStatus
+		var st api.RaftStatus
 		if getJSON(node.admin+"/api/v1/raft/status", &st) == nil &&
 			(slices.Contains(st.Voters, "rogue") || slices.Contains(st.Nonvoters, "rogue")) {
 			fail(fmt.Sprintf("the rogue is in raft: voters %v, non-voters %v", st.Voters, st.Nonvoters))

@@ -88,7 +88,7 @@ func serveFlags(fs *flag.FlagSet, cfg *node.Config, logLevel, logFormat, configF
 	fs.StringVar(logFormat, "log-format", "text", "log format: text or json")
 }
 
-func serve(args []string, stdout, stderr io.Writer) int {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := node.DefaultConfig()
 	var logLevel, logFormat, configFile string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -119,16 +119,17 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Logger = logger
 	cfg.Version = version
-	return runNode(cfg, stdout, logger)
+	return runNode(ctx, cfg, stdout, logger)
 }
 
-func runNode(cfg node.Config, stdout io.Writer, logger *slog.Logger) int {
+// runNode runs a node until ctx ends, an interrupt or SIGTERM.
+func runNode(ctx context.Context, cfg node.Config, stdout io.Writer, logger *slog.Logger) int {
 	n, err := node.New(cfg)
 	if err != nil {
 		logger.Error("cannot build node", "err", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := n.Start(ctx); err != nil {
 		logger.Error("cannot start node", "err", err)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
 	"time"
+
+	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/api"
+	"github.com/classmesh/classmesh/control/api/client"
 )
 
 const tokenUsage = `Usage:
@@ -25,11 +28,10 @@ CLASSMESH_TOKEN.
 Flags:
 `
 
-func tokenCmd(args []string, stdout, stderr io.Writer) int {
+func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := addrFlag(fs)
-	auth := fs.String("token", os.Getenv("CLASSMESH_TOKEN"), "bearer token of the API (also CLASSMESH_TOKEN)")
+	f := apiFlags(fs)
 	role := fs.String("role", "", "create: admin or instructor")
 	id := fs.String("id", "", "create: the token's id (default: generated)")
 	var courses stringList
@@ -51,51 +53,55 @@ func tokenCmd(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	c := newAPIClient(*addr)
-	var out map[string]any
-	var req authedRequest
+	var send func(c *client.Client) (any, error)
 	switch pos[0] {
 	case "create":
-		if *role != "admin" && *role != "instructor" {
+		if *role != control.RoleAdmin && *role != control.RoleInstructor {
 			fmt.Fprintln(stderr, "classmesh token: --role must be admin or instructor")
 			return 2
 		}
-		body := map[string]any{"role": *role}
-		if *id != "" {
-			body["id"] = *id
+		in := client.NewToken{ID: *id, Role: *role, Courses: courses}
+		send = func(c *client.Client) (any, error) {
+			// Not retried: an indeterminate create may have made a
+			// token; a second would be a second token.
+			out, err := c.CreateToken(ctx, in)
+			if err == nil && !*asJSON {
+				fmt.Fprintf(stdout, "id: %s\ntoken: %s\n(shown only once: store it now)\n", out.ID, out.Token)
+			}
+			return out, err
 		}
-		if len(courses) > 0 {
-			body["courses"] = []string(courses)
-		}
-		req = authedRequest{method: http.MethodPost, path: "/api/v1/tokens", token: *auth, body: body}
 	case "sign":
 		if (*asset == "") == (len(courses) == 0) || len(courses) > 1 {
 			fmt.Fprintln(stderr, "classmesh token: sign needs exactly one of --asset or --course")
 			return 2
 		}
-		body := map[string]any{"ttl_seconds": int(ttl.Seconds()), "subnet": *subnet, "session": *session}
-		if *asset != "" {
-			body["asset"] = *asset
-		} else {
-			body["course"] = courses[0]
+		in := api.PlaybackTokenRequest{Asset: *asset, TTL: int(ttl.Seconds()), Subnet: *subnet, Session: *session}
+		if *asset == "" {
+			in.Course = courses[0]
 		}
-		req = authedRequest{method: http.MethodPost, path: "/api/v1/playback-tokens", token: *auth, body: body}
+		send = func(c *client.Client) (any, error) {
+			var out api.PlaybackToken
+			err := retry(ctx, func() (err error) { out, err = c.SignPlayback(ctx, in); return err })
+			switch {
+			case err != nil || *asJSON:
+			case out.URL != "":
+				fmt.Fprintln(stdout, c.BaseURL()+out.URL)
+			default:
+				fmt.Fprintln(stdout, out.Token)
+			}
+			return out, err
+		}
 	}
-	if err := c.send(req, &out); err != nil {
-		fmt.Fprintln(stderr, "classmesh token:", err)
-		return 1
+	c, err := f.client()
+	if err != nil {
+		return f.fail(stderr, "token", err)
+	}
+	out, err := send(c)
+	if err != nil {
+		return f.fail(stderr, "token", err)
 	}
 	if *asJSON {
 		printJSON(stdout, out)
-		return 0
-	}
-	switch {
-	case pos[0] == "create":
-		fmt.Fprintf(stdout, "id: %s\ntoken: %s\n(shown only once: store it now)\n", cell(out["id"], false), cell(out["token"], false))
-	case out["url"] != nil:
-		fmt.Fprintln(stdout, c.base+cell(out["url"], false))
-	default:
-		fmt.Fprintln(stdout, cell(out["token"], false))
 	}
 	return 0
 }

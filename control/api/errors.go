@@ -30,8 +30,9 @@ const (
 // elections, so a client retrying once usually finds the new leader.
 const RetryAfterSeconds = "2"
 
-// errorBody is the JSON of every error response.
-type errorBody struct {
+// ErrorBody is the JSON of every error response of /api/v1 (the client
+// decodes it into its typed error).
+type ErrorBody struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
 	Field string `json:"field,omitempty"`
@@ -59,7 +60,7 @@ func isTooLarge(err error) bool {
 }
 
 // errorResponse maps err to a status and a body.
-func errorResponse(err error) (int, errorBody) {
+func errorResponse(err error) (int, ErrorBody) {
 	var (
 		ce *control.Error
 		se *statusError
@@ -68,29 +69,29 @@ func errorResponse(err error) (int, errorBody) {
 	)
 	switch {
 	case errors.As(err, &ce):
-		return controlStatus(ce.Code), errorBody{Error: ce.Message, Code: string(ce.Code), Field: ce.Field, Revision: ce.Revision}
+		return controlStatus(ce.Code), ErrorBody{Error: ce.Message, Code: string(ce.Code), Field: ce.Field, Revision: ce.Revision}
 	case errors.As(err, &se):
-		return se.status, errorBody{Error: se.msg, Code: se.code, Field: se.field}
+		return se.status, ErrorBody{Error: se.msg, Code: se.code, Field: se.field}
 	case errors.As(err, &be):
-		return http.StatusBadRequest, errorBody{Error: be.msg, Code: CodeBadRequest, Field: be.field}
+		return http.StatusBadRequest, ErrorBody{Error: be.msg, Code: CodeBadRequest, Field: be.field}
 	case isTooLarge(err):
 		var mbe *http.MaxBytesError
 		errors.As(err, &mbe)
-		return http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("request body exceeds %d bytes", mbe.Limit), Code: CodeTooLarge}
+		return http.StatusRequestEntityTooLarge, ErrorBody{Error: fmt.Sprintf("request body exceeds %d bytes", mbe.Limit), Code: CodeTooLarge}
 	case errors.As(err, &ae) && ae.anonymous:
-		return http.StatusUnauthorized, errorBody{Error: ae.msg, Code: CodeUnauthorized}
+		return http.StatusUnauthorized, ErrorBody{Error: ae.msg, Code: CodeUnauthorized}
 	case errors.As(err, &ae):
-		return http.StatusForbidden, errorBody{Error: ae.msg, Code: CodeForbidden}
+		return http.StatusForbidden, ErrorBody{Error: ae.msg, Code: CodeForbidden}
 	case errors.Is(err, ErrBadToken):
-		return http.StatusUnauthorized, errorBody{Error: err.Error(), Code: CodeUnauthorized}
+		return http.StatusUnauthorized, ErrorBody{Error: err.Error(), Code: CodeUnauthorized}
 	case errors.Is(err, control.ErrIndeterminate):
-		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: CodeIndeterminate}
+		return http.StatusServiceUnavailable, ErrorBody{Error: err.Error(), Code: CodeIndeterminate}
 	case errors.Is(err, control.ErrNotLeader), errors.Is(err, control.ErrClosed), errors.Is(err, control.ErrUnavailable),
 		errors.Is(err, control.ErrForwardFailed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.Is(err, ErrNoLinearizer):
-		return http.StatusServiceUnavailable, errorBody{Error: err.Error(), Code: CodeUnavailable}
+		return http.StatusServiceUnavailable, ErrorBody{Error: err.Error(), Code: CodeUnavailable}
 	}
-	return http.StatusInternalServerError, errorBody{Error: "internal error", Code: CodeInternal}
+	return http.StatusInternalServerError, ErrorBody{Error: "internal error", Code: CodeInternal}
 }
 
 func controlStatus(c control.Code) int {

@@ -144,11 +144,6 @@ func (h *handler) visibility(course string, vis map[string]string) string {
 	return v
 }
 
-// listBody is the JSON of collection and history responses.
-type listBody struct {
-	Items []json.RawMessage `json:"items"`
-}
-
 func (h *handler) list(w http.ResponseWriter, r *http.Request, s *kindSpec, p Principal) error {
 	if err := checkKindRead(p, s); err != nil {
 		return err
@@ -161,7 +156,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, s *kindSpec, p Pr
 		return err
 	}
 	vis := map[string]string{}
-	out := listBody{Items: []json.RawMessage{}}
+	out := List[json.RawMessage]{Items: []json.RawMessage{}}
 	for _, rec := range recs {
 		if !h.readable(p, s, rec, vis) {
 			continue
@@ -222,7 +217,7 @@ func (h *handler) history(w http.ResponseWriter, r *http.Request, s *kindSpec, p
 	if !h.readable(p, s, recs[len(recs)-1], map[string]string{}) {
 		return deny(p, "%s %q is not public", s.kind, id)
 	}
-	out := listBody{Items: make([]json.RawMessage, 0, len(recs))}
+	out := List[json.RawMessage]{Items: make([]json.RawMessage, 0, len(recs))}
 	for _, rec := range recs {
 		v, err := view(s, rec, h.cfg.Now())
 		if err != nil {

@@ -51,8 +51,8 @@ type keyBody struct {
 	Active *bool `json:"active,omitempty"`
 }
 
-// keyView is a signing key as the API shows it: never the secret.
-type keyView struct {
+// KeyView is a signing key as the API shows it: never the secret.
+type KeyView struct {
 	KID       string    `json:"kid"`
 	NotBefore time.Time `json:"not_before"`
 	NotAfter  time.Time `json:"not_after"`
@@ -60,8 +60,8 @@ type keyView struct {
 	control.Meta
 }
 
-// tokenView is an API token as the API shows it: never the hash.
-type tokenView struct {
+// TokenView is an API token as the API shows it: never the hash.
+type TokenView struct {
 	ID      string   `json:"id"`
 	Role    string   `json:"role"`
 	Courses []string `json:"courses,omitempty"`
@@ -215,13 +215,13 @@ func view(s *kindSpec, rec json.RawMessage, now time.Time) (json.RawMessage, err
 			return nil, fmt.Errorf("api: decode key: %w", err)
 		}
 		active := !now.Before(k.NotBefore) && now.Before(k.NotAfter)
-		return json.Marshal(keyView{KID: k.KID, NotBefore: k.NotBefore, NotAfter: k.NotAfter, Active: active, Meta: k.Meta})
+		return json.Marshal(KeyView{KID: k.KID, NotBefore: k.NotBefore, NotAfter: k.NotAfter, Active: active, Meta: k.Meta})
 	case control.KindToken:
 		var t control.APIToken
 		if err := json.Unmarshal(rec, &t); err != nil {
 			return nil, fmt.Errorf("api: decode token: %w", err)
 		}
-		return json.Marshal(tokenView{ID: t.ID, Role: t.Role, Courses: t.Courses, Meta: t.Meta})
+		return json.Marshal(TokenView{ID: t.ID, Role: t.Role, Courses: t.Courses, Meta: t.Meta})
 	}
 	return bytes.TrimSpace(rec), nil
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/classmesh/classmesh/control"
 )
@@ -66,8 +67,8 @@ func addFields(t reflect.Type, props obj) {
 
 // viewTypes are the response record types, by kind.
 var viewTypes = map[control.Kind]reflect.Type{
-	control.KindKey:   reflect.TypeFor[keyView](),
-	control.KindToken: reflect.TypeFor[tokenView](),
+	control.KindKey:   reflect.TypeFor[KeyView](),
+	control.KindToken: reflect.TypeFor[TokenView](),
 }
 
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
@@ -85,7 +86,7 @@ var unavailable = obj{
 }
 
 func buildOpenAPI() obj {
-	schemas := obj{"Error": schemaOf(reflect.TypeFor[errorBody]())}
+	schemas := obj{"Error": schemaOf(reflect.TypeFor[ErrorBody]())}
 	for _, s := range kindSpecs {
 		name := string(s.kind)
 		in := reflect.TypeOf(s.newBody()).Elem()
@@ -114,7 +115,7 @@ func buildOpenAPI() obj {
 		return s
 	}
 	schemas["session_created"] = created("sessions", "stream_key")
-	tc := schemaOf(reflect.TypeFor[tokenView]())
+	tc := schemaOf(reflect.TypeFor[TokenView]())
 	tc["properties"].(obj)["token"] = obj{"type": "string", "description": "returned only once"}
 	schemas["token_created"] = tc
 
@@ -127,6 +128,7 @@ func buildOpenAPI() obj {
 		}
 		item[strings.ToLower(rt.method)] = operation(rt)
 	}
+	addNodeOperations(schemas, paths)
 	paths[Prefix+"openapi.json"] = obj{"get": obj{
 		"operationId": "openapi", "summary": "This document.", "security": []any{},
 		"responses": obj{"200": obj{"description": "OpenAPI 3 document", "content": jsonContent(obj{"type": "object"})}},
@@ -259,4 +261,89 @@ func writeOpenAPI() error {
 		return err
 	}
 	return os.WriteFile("openapi.json", b, 0o644)
+}
+
+// nodeRoute is an operation under /api/v1 that the node serves itself
+// (node/api.go, node/api_catalog.go, node/api_cluster.go) with a shape
+// of shapes.go, next to the catalog handler's routes.
+type nodeRoute struct {
+	method, pattern, id, summary string
+	// in and out are the request and 2xx response types (nil: none).
+	in, out reflect.Type
+	// list: the response is a bare JSON array of out.
+	list     bool
+	status   string
+	operator bool
+}
+
+// nodeRoutes are the node's own operations, described in openapi.json so
+// that the client (control/api/client) is written against one document.
+var nodeRoutes = []nodeRoute{
+	{http.MethodGet, Prefix + "assets", "list_assets", "The assets as the answering node shows them: catalog records merged with what it packages. " +
+		"A bare JSON array (the player reads it so), unlike every other collection.", nil, reflect.TypeFor[AssetView](), true, "200", false},
+	{http.MethodGet, Prefix + "assets/{id}", "get_asset", "One asset as the answering node shows it (the stored record is the last item of its history).",
+		nil, reflect.TypeFor[AssetView](), false, "200", false},
+	{http.MethodPost, Prefix + "playback-tokens", "sign_playback_token", "Sign a playback token for one asset, course or live session (admins, or instructors of the owning course).",
+		reflect.TypeFor[PlaybackTokenRequest](), reflect.TypeFor[PlaybackToken](), false, "201", false},
+	{http.MethodGet, Prefix + "cluster/members", "list_members", "The cluster's members as the answering node sees them (operator: admin listener or admin token).",
+		nil, reflect.TypeFor[Member](), true, "200", true},
+	{http.MethodGet, Prefix + "cluster/keys", "list_gossip_keys", "Fingerprints of the installed gossip keys (operator).",
+		nil, reflect.TypeFor[GossipKeys](), false, "200", true},
+	{http.MethodPost, Prefix + "cluster/keys", "change_gossip_key", "Install, use or remove a gossip key on every live member (operator).",
+		reflect.TypeFor[GossipKeyChange](), reflect.TypeFor[GossipKeyResult](), false, "200", true},
+	{http.MethodGet, Prefix + "raft/status", "raft_status", "The answering node's view of the catalog's raft group (operator).",
+		nil, reflect.TypeFor[RaftStatus](), false, "200", true},
+}
+
+// addNodeOperations adds the node's own operations to paths; the two GET
+// asset routes replace the catalog handler's, which the node's more
+// specific routes shadow.
+func addNodeOperations(schemas, paths obj) {
+	for _, nr := range nodeRoutes {
+		name := schemaName(nr.out)
+		schemas[name] = schemaOf(nr.out)
+		out := ref(name)
+		if nr.list {
+			out = obj{"type": "array", "items": ref(name)}
+		}
+		resp := obj{nr.status: obj{"description": "ok", "content": jsonContent(out)},
+			"401": errResp("missing or invalid token"), "403": errResp("not allowed for this token")}
+		op := obj{"operationId": nr.id, "summary": nr.summary, "responses": resp}
+		if strings.Contains(nr.pattern, "{id}") {
+			op["parameters"] = []any{idParam}
+			resp["404"] = errResp("not found or not visible")
+		}
+		if nr.in != nil {
+			schemas[schemaName(nr.in)] = schemaOf(nr.in)
+			op["requestBody"] = obj{"required": true, "content": jsonContent(ref(schemaName(nr.in)))}
+			resp["400"], resp["422"] = errResp("malformed body"), errResp("invalid request")
+		}
+		if nr.operator {
+			op["tags"] = []string{"operator"}
+		} else {
+			resp["503"] = unavailable
+		}
+		item, _ := paths[nr.pattern].(obj)
+		if item == nil {
+			item = obj{}
+			paths[nr.pattern] = item
+		}
+		item[strings.ToLower(nr.method)] = op
+	}
+}
+
+// schemaName is the schema name of a shape: AssetView is asset_view;
+// RaftStatus, an alias of control.Stats, is raft_status.
+func schemaName(t reflect.Type) string {
+	if t == reflect.TypeFor[RaftStatus]() {
+		return "raft_status"
+	}
+	var b strings.Builder
+	for i, r := range t.Name() {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,6 +44,11 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Fatalf("openapi field = %q", doc.OpenAPI)
 	}
 	all := append(routes(), route{method: http.MethodGet, pattern: Prefix + "openapi.json"})
+	for _, nr := range nodeRoutes {
+		if !slices.ContainsFunc(all, func(rt route) bool { return rt.method == nr.method && rt.pattern == nr.pattern }) {
+			all = append(all, route{method: nr.method, pattern: nr.pattern})
+		}
+	}
 	for _, rt := range all {
 		t.Run(rt.method+" "+rt.pattern, func(t *testing.T) {
 			op, ok := doc.Paths[rt.pattern][strings.ToLower(rt.method)]
