@@ -13,6 +13,7 @@
 package vod
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,9 +93,7 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.SegmentTarget == 0 {
-		c.SegmentTarget = DefaultSegmentTarget
-	}
+	c.SegmentTarget = cmp.Or(c.SegmentTarget, DefaultSegmentTarget)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
