@@ -69,7 +69,8 @@ type Config struct {
 	// Logger receives warnings (corrupt bodies, failed disk writes). nil
 	// discards.
 	Logger *slog.Logger
-	// Registerer registers the cache's metrics. nil means no registration.
+	// Registerer registers the cache's metrics. nil means a private
+	// registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now returns the current time. nil means time.Now.
 	Now func() time.Time

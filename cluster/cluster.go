@@ -97,7 +97,8 @@ type Config struct {
 	MetaInterval time.Duration
 	// Logger receives the package's logs. nil = discard.
 	Logger *slog.Logger
-	// Registerer receives the package's metrics. nil = no metrics.
+	// Registerer receives the package's metrics. nil means a private
+	// registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 }
 

@@ -73,8 +73,8 @@ type FillConfig struct {
 	MaxConcurrent int
 	// Logger receives diagnostics. nil discards.
 	Logger *slog.Logger
-	// Registerer receives the classmesh_peer_fill_* metrics. nil means no
-	// registration. Server and client may share one Registerer.
+	// Registerer receives the classmesh_peer_fill_* metrics. nil means a
+	// private registry. Server and client may share one Registerer.
 	Registerer prometheus.Registerer
 }
 

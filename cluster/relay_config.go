@@ -79,8 +79,8 @@ type RelayConfig struct {
 	ConnectTimeout time.Duration
 	// Logger receives diagnostics; nil discards.
 	Logger *slog.Logger
-	// Registerer receives the classmesh_relay_* metrics; nil means not
-	// registered.
+	// Registerer receives the classmesh_relay_* metrics; nil means a
+	// private registry.
 	Registerer prometheus.Registerer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

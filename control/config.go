@@ -75,7 +75,8 @@ type Config struct {
 	RaftLogLevel slog.Level
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
-	// Registerer receives metrics; nil registers none.
+	// Registerer receives metrics; nil means a private registry (the
+	// metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now stamps updated_at on the leader; nil means time.Now.
 	Now func() time.Time

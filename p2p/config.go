@@ -165,7 +165,8 @@ type Config struct {
 	OriginPatterns []string
 	// Logger receives logs. nil discards.
 	Logger *slog.Logger
-	// Registerer registers the metrics. nil means not registered.
+	// Registerer registers the metrics. nil means a private registry (the
+	// metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now returns the current time. nil means time.Now.
 	Now func() time.Time

@@ -81,7 +81,8 @@ type Config struct {
 	OnEnd func(sessionID string, rec Recording)
 	// Logger receives structured logs. Nil discards them.
 	Logger *slog.Logger
-	// Registerer receives the metrics. Nil registers none.
+	// Registerer receives the metrics. Nil means a private registry (the
+	// metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now is the wall clock (program date times, viewer counts). Nil
 	// means time.Now.

@@ -109,7 +109,7 @@ type Config struct {
 	// nil discards.
 	Logger *slog.Logger
 	// Registerer registers the server's metrics (classmesh_rtmp_*). nil
-	// means no registration.
+	// means a private registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 }
 

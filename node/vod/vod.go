@@ -70,7 +70,8 @@ type Config struct {
 	IndexPath string
 	// Logger receives structured logs. Nil discards them.
 	Logger *slog.Logger
-	// Registerer receives the library's metrics. Nil registers none.
+	// Registerer receives the library's metrics. Nil means a private
+	// registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 }
 
