@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,7 +69,8 @@ type Config struct {
 	// Logger receives warnings (corrupt bodies, failed disk writes). nil
 	// discards.
 	Logger *slog.Logger
-	// Registerer registers the cache's metrics. nil means no registration.
+	// Registerer registers the cache's metrics. nil means a private
+	// registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now returns the current time. nil means time.Now.
 	Now func() time.Time
@@ -102,24 +104,12 @@ func (c Config) Validate() error {
 
 // withDefaults returns c with zero fields replaced by their defaults.
 func (c Config) withDefaults() Config {
-	if c.MemoryBytes == 0 {
-		c.MemoryBytes = DefaultMemoryBytes
-	}
-	if c.DiskBytes == 0 {
-		c.DiskBytes = DefaultDiskBytes
-	}
-	if c.MaxObjectBytes == 0 {
-		c.MaxObjectBytes = DefaultMaxObjectBytes
-	}
-	if c.PromoteMaxBytes == 0 {
-		c.PromoteMaxBytes = DefaultPromoteMaxBytes
-	}
-	if c.FillTimeout == 0 {
-		c.FillTimeout = DefaultFillTimeout
-	}
-	if c.FillSource == "" {
-		c.FillSource = DefaultFillSource
-	}
+	c.MemoryBytes = cmp.Or(c.MemoryBytes, DefaultMemoryBytes) // negative: no memory tier
+	c.DiskBytes = cmp.Or(c.DiskBytes, DefaultDiskBytes)
+	c.MaxObjectBytes = cmp.Or(c.MaxObjectBytes, DefaultMaxObjectBytes)
+	c.PromoteMaxBytes = cmp.Or(c.PromoteMaxBytes, DefaultPromoteMaxBytes) // negative: never promote
+	c.FillTimeout = cmp.Or(c.FillTimeout, DefaultFillTimeout)
+	c.FillSource = cmp.Or(c.FillSource, DefaultFillSource)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

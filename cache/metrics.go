@@ -31,6 +31,9 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	m := &metrics{
 		hits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "classmesh_cache_hits_total",
@@ -78,9 +81,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.bytes.WithLabelValues(t)
 		m.objects.WithLabelValues(t)
 		m.evictions.WithLabelValues(t)
-	}
-	if reg == nil {
-		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.hits, m.misses, m.bytes, m.objects,
 		m.evictions, m.served, m.fills, m.fillErrors, m.fillTime, m.indexResets} {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -96,7 +97,8 @@ type Config struct {
 	MetaInterval time.Duration
 	// Logger receives the package's logs. nil = discard.
 	Logger *slog.Logger
-	// Registerer receives the package's metrics. nil = no metrics.
+	// Registerer receives the package's metrics. nil means a private
+	// registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 }
 
@@ -116,24 +118,14 @@ func DefaultConfig() Config {
 // withDefaults returns c with zero fields replaced by their defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.GossipAddr == "" {
-		c.GossipAddr = d.GossipAddr
-	}
-	if c.QUICAddr == "" {
-		c.QUICAddr = d.QUICAddr
-	}
+	c.GossipAddr = cmp.Or(c.GossipAddr, d.GossipAddr)
+	c.QUICAddr = cmp.Or(c.QUICAddr, d.QUICAddr)
 	if len(c.Roles) == 0 {
 		c.Roles = d.Roles
 	}
-	if c.Region == "" {
-		c.Region = d.Region
-	}
-	if c.GossipProfile == "" {
-		c.GossipProfile = d.GossipProfile
-	}
-	if c.MetaInterval <= 0 {
-		c.MetaInterval = d.MetaInterval
-	}
+	c.Region = cmp.Or(c.Region, d.Region)
+	c.GossipProfile = cmp.Or(c.GossipProfile, d.GossipProfile)
+	c.MetaInterval = cmp.Or(max(c.MetaInterval, 0), d.MetaInterval) // negative takes the default too
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

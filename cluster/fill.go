@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,8 +73,8 @@ type FillConfig struct {
 	MaxConcurrent int
 	// Logger receives diagnostics. nil discards.
 	Logger *slog.Logger
-	// Registerer receives the classmesh_peer_fill_* metrics. nil means no
-	// registration. Server and client may share one Registerer.
+	// Registerer receives the classmesh_peer_fill_* metrics. nil means a
+	// private registry. Server and client may share one Registerer.
 	Registerer prometheus.Registerer
 }
 
@@ -115,9 +116,7 @@ func (c FillConfig) withDefaults() FillConfig {
 	def(&c.IdleTimeout, d.IdleTimeout)
 	def(&c.RequestTimeout, d.RequestTimeout)
 	def(&c.WriteTimeout, d.WriteTimeout)
-	if c.MaxConcurrent == 0 {
-		c.MaxConcurrent = d.MaxConcurrent
-	}
+	c.MaxConcurrent = cmp.Or(c.MaxConcurrent, d.MaxConcurrent)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -17,6 +17,9 @@ type fillMetrics struct {
 }
 
 func newFillMetrics(reg prometheus.Registerer) (*fillMetrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	m := &fillMetrics{
 		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "classmesh_peer_fill_seconds",
@@ -31,9 +34,6 @@ func newFillMetrics(reg prometheus.Registerer) (*fillMetrics, error) {
 			Name: "classmesh_peer_fill_requests_total",
 			Help: "Peer fill requests by role and response status.",
 		}, []string{"role", "status"}),
-	}
-	if reg == nil {
-		return m, nil
 	}
 	var err error
 	m.seconds, err = register(reg, m.seconds)

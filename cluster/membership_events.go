@@ -184,9 +184,6 @@ func (c *Cluster) AllMembers() []Member {
 
 // updateMetrics sets classmesh_cluster_members.
 func (c *Cluster) updateMetrics() {
-	if c.metrics == nil {
-		return
-	}
 	counts := map[string]int{}
 	for _, m := range c.AllMembers() {
 		counts[m.State]++

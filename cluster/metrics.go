@@ -14,10 +14,11 @@ type metrics struct {
 	verify      *prometheus.CounterVec
 }
 
-// newMetrics registers the collectors with reg; nil reg gives nil metrics.
+// newMetrics registers the collectors with reg; nil means a private
+// registry, so the metrics always exist.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
-		return nil, nil
+		reg = prometheus.NewRegistry() // nil means a private registry
 	}
 	m := &metrics{
 		members: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -50,40 +51,27 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) setMembers(counts map[string]int) {
-	if m == nil {
-		return
-	}
 	for _, s := range []string{StateAlive, StateSuspect, StateDead, StateLeft} {
 		m.members.WithLabelValues(s).Set(float64(counts[s]))
 	}
 }
 
 func (m *metrics) connOpened() {
-	if m != nil {
-		m.connections.Inc()
-	}
+	m.connections.Inc()
 }
 
 func (m *metrics) connClosed() {
-	if m != nil {
-		m.connections.Dec()
-	}
+	m.connections.Dec()
 }
 
 func (m *metrics) stream(alpn string) {
-	if m != nil {
-		m.streams.WithLabelValues(alpn).Inc()
-	}
+	m.streams.WithLabelValues(alpn).Inc()
 }
 
 func (m *metrics) refuse(reason string) {
-	if m != nil {
-		m.refused.WithLabelValues(reason).Inc()
-	}
+	m.refused.WithLabelValues(reason).Inc()
 }
 
 func (m *metrics) verified(result string) {
-	if m != nil {
-		m.verify.WithLabelValues(result).Inc()
-	}
+	m.verify.WithLabelValues(result).Inc()
 }

@@ -1,14 +1,13 @@
 package cluster
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Relay defaults.
@@ -80,8 +79,8 @@ type RelayConfig struct {
 	ConnectTimeout time.Duration
 	// Logger receives diagnostics; nil discards.
 	Logger *slog.Logger
-	// Registerer receives the classmesh_relay_* metrics; nil means not
-	// registered.
+	// Registerer receives the classmesh_relay_* metrics; nil means a
+	// private registry.
 	Registerer prometheus.Registerer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -115,11 +114,11 @@ func (c RelayConfig) Validate() error {
 
 func (c RelayConfig) withDefaults() RelayConfig {
 	d := DefaultRelayConfig()
-	zero.Or(&c.DeliveryTimeout, d.DeliveryTimeout)
-	zero.Or(&c.CacheGroups, d.CacheGroups)
-	zero.Or(&c.CacheBytes, d.CacheBytes)
-	zero.Or(&c.MaxPayload, d.MaxPayload)
-	zero.Or(&c.ConnectTimeout, d.ConnectTimeout)
+	c.DeliveryTimeout = cmp.Or(c.DeliveryTimeout, d.DeliveryTimeout)
+	c.CacheGroups = cmp.Or(c.CacheGroups, d.CacheGroups)
+	c.CacheBytes = cmp.Or(c.CacheBytes, d.CacheBytes)
+	c.MaxPayload = cmp.Or(c.MaxPayload, d.MaxPayload)
+	c.ConnectTimeout = cmp.Or(c.ConnectTimeout, d.ConnectTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

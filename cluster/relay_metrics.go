@@ -17,6 +17,9 @@ type relayMetrics struct {
 }
 
 func newRelayMetrics(reg prometheus.Registerer) (*relayMetrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	m := &relayMetrics{
 		subscribers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "classmesh_relay_subscribers",
@@ -47,9 +50,6 @@ func newRelayMetrics(reg prometheus.Registerer) (*relayMetrics, error) {
 			Help:    "Age of objects (now minus creation at the origin) when sent, by destination (remote, local).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}, []string{"to"}),
-	}
-	if reg == nil {
-		return m, nil
 	}
 	var err error
 	if m.subscribers, err = register(reg, m.subscribers); err != nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -70,18 +71,10 @@ func (c RemoteConfig) Validate() error {
 
 func (c RemoteConfig) withDefaults() RemoteConfig {
 	d := DefaultRemoteConfig()
-	if c.Timeout == 0 {
-		c.Timeout = d.Timeout
-	}
-	if c.BlockSize == 0 {
-		c.BlockSize = d.BlockSize
-	}
-	if c.CacheBlocks == 0 {
-		c.CacheBlocks = d.CacheBlocks
-	}
-	if c.MaxConcurrent == 0 {
-		c.MaxConcurrent = d.MaxConcurrent
-	}
+	c.Timeout = cmp.Or(c.Timeout, d.Timeout)
+	c.BlockSize = cmp.Or(c.BlockSize, d.BlockSize)
+	c.CacheBlocks = cmp.Or(c.CacheBlocks, d.CacheBlocks)
+	c.MaxConcurrent = cmp.Or(c.MaxConcurrent, d.MaxConcurrent)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

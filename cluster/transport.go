@@ -97,6 +97,13 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.metrics == nil { // not built by a Cluster: a private registry
+		m, err := newMetrics(nil)
+		if err != nil {
+			return nil, err
+		}
+		cfg.metrics = m
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	idle := make(chan struct{})
 	close(idle)

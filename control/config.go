@@ -1,14 +1,13 @@
 package control
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Config configures a Store. Zero values are documented per field; use
@@ -76,7 +75,8 @@ type Config struct {
 	RaftLogLevel slog.Level
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
-	// Registerer receives metrics; nil registers none.
+	// Registerer receives metrics; nil means a private registry (the
+	// metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now stamps updated_at on the leader; nil means time.Now.
 	Now func() time.Time
@@ -121,15 +121,15 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: MaxBatchesInFlight must not be negative", ErrBadConfig)
 	}
 	d := DefaultConfig()
-	zero.Or(&c.SnapshotThreshold, d.SnapshotThreshold)
-	zero.Or(&c.TrailingLogs, d.TrailingLogs)
-	zero.Or(&c.SnapshotInterval, d.SnapshotInterval)
-	zero.Or(&c.HistoryLimit, d.HistoryLimit)
-	zero.Or(&c.ApplyTimeout, d.ApplyTimeout)
-	zero.Or(&c.WriteTimeout, d.WriteTimeout)
-	zero.Or(&c.MaxBatch, d.MaxBatch)
-	zero.Or(&c.MaxBatchBytes, d.MaxBatchBytes)
-	zero.Or(&c.MaxBatchesInFlight, d.MaxBatchesInFlight)
+	c.SnapshotThreshold = cmp.Or(c.SnapshotThreshold, d.SnapshotThreshold)
+	c.TrailingLogs = cmp.Or(c.TrailingLogs, d.TrailingLogs)
+	c.SnapshotInterval = cmp.Or(c.SnapshotInterval, d.SnapshotInterval)
+	c.HistoryLimit = cmp.Or(c.HistoryLimit, d.HistoryLimit)
+	c.ApplyTimeout = cmp.Or(c.ApplyTimeout, d.ApplyTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, d.WriteTimeout)
+	c.MaxBatch = cmp.Or(c.MaxBatch, d.MaxBatch)
+	c.MaxBatchBytes = cmp.Or(c.MaxBatchBytes, d.MaxBatchBytes)
+	c.MaxBatchesInFlight = cmp.Or(c.MaxBatchesInFlight, d.MaxBatchesInFlight)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

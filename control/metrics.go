@@ -21,6 +21,9 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	labels := prometheus.Labels{"node": node}
 	m := &metrics{
 		applied: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -53,9 +56,6 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 		reg: reg,
 	}
 	m.collectors = []prometheus.Collector{m.applied, m.leaderChanges, m.applyLatency, m.batchSize, m.refusals, m.tokenLookups}
-	if reg == nil {
-		return m, nil
-	}
 	for _, c := range m.collectors {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -69,9 +69,6 @@ func newMetrics(reg prometheus.Registerer, node string) (*metrics, error) {
 }
 
 func (m *metrics) unregister() {
-	if m.reg == nil {
-		return
-	}
 	for _, c := range m.collectors {
 		m.reg.Unregister(c)
 	}

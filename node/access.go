@@ -37,6 +37,9 @@ type accessCache struct {
 }
 
 func newAccessRefusals(reg prometheus.Registerer) *prometheus.CounterVec {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "classmesh_access_refusals_total",
 		Help: "Reads of media refused by the access policy, by path (vod, live, p2p) and reason.",

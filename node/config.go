@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
-	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Config configures a node. The zero value of every field has a documented
@@ -238,20 +238,20 @@ var ErrConfig = errors.New("node: invalid config")
 // withDefaults returns c with zero values replaced by defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	zero.Or(&c.HTTPAddr, d.HTTPAddr)
-	zero.Or(&c.SegmentTarget, d.SegmentTarget)
-	zero.Or(&c.MemoryCacheBytes, d.MemoryCacheBytes)
-	zero.Or(&c.DiskCacheBytes, d.DiskCacheBytes)
-	zero.Or(&c.OriginTimeout, d.OriginTimeout)
-	zero.Or(&c.RescanInterval, d.RescanInterval)
-	zero.Or(&c.PeerTimeout, d.PeerTimeout)
-	zero.Or(&c.LeaveTimeout, d.LeaveTimeout)
-	zero.Or(&c.RaftReapTimeout, d.RaftReapTimeout)
-	zero.Or(&c.P2P, d.P2P)
-	zero.Or(&c.HTTPReadHeaderTimeout, d.HTTPReadHeaderTimeout)
-	zero.Or(&c.HTTPIdleTimeout, d.HTTPIdleTimeout)
-	zero.Or(&c.HTTPMinRate, d.HTTPMinRate)
-	zero.Or(&c.HTTPRateGrace, d.HTTPRateGrace)
+	c.HTTPAddr = cmp.Or(c.HTTPAddr, d.HTTPAddr)
+	c.SegmentTarget = cmp.Or(c.SegmentTarget, d.SegmentTarget)
+	c.MemoryCacheBytes = cmp.Or(c.MemoryCacheBytes, d.MemoryCacheBytes) // negative: no memory tier
+	c.DiskCacheBytes = cmp.Or(c.DiskCacheBytes, d.DiskCacheBytes)       // negative: no disk tier
+	c.OriginTimeout = cmp.Or(c.OriginTimeout, d.OriginTimeout)
+	c.RescanInterval = cmp.Or(c.RescanInterval, d.RescanInterval) // negative: no rescans
+	c.PeerTimeout = cmp.Or(c.PeerTimeout, d.PeerTimeout)
+	c.LeaveTimeout = cmp.Or(c.LeaveTimeout, d.LeaveTimeout)
+	c.RaftReapTimeout = cmp.Or(c.RaftReapTimeout, d.RaftReapTimeout)
+	c.P2P = cmp.Or(c.P2P, d.P2P)
+	c.HTTPReadHeaderTimeout = cmp.Or(c.HTTPReadHeaderTimeout, d.HTTPReadHeaderTimeout)
+	c.HTTPIdleTimeout = cmp.Or(c.HTTPIdleTimeout, d.HTTPIdleTimeout)
+	c.HTTPMinRate = cmp.Or(c.HTTPMinRate, d.HTTPMinRate) // negative: no minimum-rate rule
+	c.HTTPRateGrace = cmp.Or(c.HTTPRateGrace, d.HTTPRateGrace)
 	if c.HTTPMaxConns == 0 {
 		c.HTTPMaxConns = fdLimit() * 3 / 4 // 0 (no cap) when unknown
 	}

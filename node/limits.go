@@ -86,6 +86,9 @@ type limitsConfig struct {
 }
 
 func newConnLimits(cfg limitsConfig, reg prometheus.Registerer, log *slog.Logger) *connLimits {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	l := &connLimits{
 		maxConns:   cfg.MaxConns,
 		maxPerAddr: cfg.MaxPerAddr,

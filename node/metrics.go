@@ -59,6 +59,9 @@ func (m *httpMetrics) series(route string, code int) *routeSeries {
 }
 
 func newHTTPMetrics(reg prometheus.Registerer, egress *egressMeter) *httpMetrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	m := &httpMetrics{
 		egress:   egress,
 		children: make(map[routeCode]*routeSeries),

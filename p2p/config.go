@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,8 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Defaults applied to zero Config fields.
@@ -166,7 +165,8 @@ type Config struct {
 	OriginPatterns []string
 	// Logger receives logs. nil discards.
 	Logger *slog.Logger
-	// Registerer registers the metrics. nil means not registered.
+	// Registerer registers the metrics. nil means a private registry (the
+	// metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now returns the current time. nil means time.Now.
 	Now func() time.Time
@@ -209,53 +209,34 @@ func DefaultConfig() Config {
 // withDefaults fills zero fields.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	def := func(v *int, dv int) {
-		if *v == 0 {
-			*v = dv
-		}
-	}
-	defD := func(v *time.Duration, dv time.Duration) {
-		if *v == 0 {
-			*v = dv
-		}
-	}
-	defF := func(v *float64, dv float64) {
-		if *v == 0 {
-			*v = dv
-		}
-	}
-	zero.Or(&c.DefaultPolicy, d.DefaultPolicy)
-	def(&c.MaxPeers, d.MaxPeers)
-	if c.Window == ([2]float64{}) {
-		c.Window = d.Window
-	}
-	if c.SpikeWindow == ([2]float64{}) {
-		c.SpikeWindow = d.SpikeWindow
-	}
-	defF(&c.HTTPMarginS, d.HTTPMarginS)
-	def(&c.SpikeSwarmSize, d.SpikeSwarmSize)
-	zero.Or(&c.SpikeEgressBytesPerSec, d.SpikeEgressBytesPerSec)
-	defD(&c.SpikeCalm, d.SpikeCalm)
-	defD(&c.FetchTimeout, d.FetchTimeout)
-	defD(&c.IdleTimeout, d.IdleTimeout)
-	defD(&c.WriteTimeout, d.WriteTimeout)
-	defF(&c.MsgRate, d.MsgRate)
-	def(&c.MsgBurst, d.MsgBurst)
-	def(&c.MaxConnsPerAddr, d.MaxConnsPerAddr)
-	defF(&c.ConnectRate, d.ConnectRate)
-	def(&c.ConnectBurst, d.ConnectBurst)
-	def(&c.MaxErrors, d.MaxErrors)
-	defD(&c.ErrorWindow, d.ErrorWindow)
-	def(&c.SendQueue, d.SendQueue)
-	def(&c.HashSegmentsPerSwarm, d.HashSegmentsPerSwarm)
-	def(&c.HashSegmentsTotal, d.HashSegmentsTotal)
-	def(&c.MaxAssetLabels, d.MaxAssetLabels)
-	def(&c.MaxSiteLabels, d.MaxSiteLabels)
-	defD(&c.OffloadWindow, d.OffloadWindow)
-	zero.Or(&c.DropQuorum, d.DropQuorum)
-	zero.Or(&c.ReportWindow, d.ReportWindow)
-	zero.Or(&c.ReportBurst, d.ReportBurst)
-	zero.Or(&c.ReportRate, d.ReportRate)
+	c.DefaultPolicy = cmp.Or(c.DefaultPolicy, d.DefaultPolicy)
+	c.MaxPeers = cmp.Or(c.MaxPeers, d.MaxPeers)
+	c.Window = cmp.Or(c.Window, d.Window)
+	c.SpikeWindow = cmp.Or(c.SpikeWindow, d.SpikeWindow)
+	c.HTTPMarginS = cmp.Or(c.HTTPMarginS, d.HTTPMarginS)
+	c.SpikeSwarmSize = cmp.Or(c.SpikeSwarmSize, d.SpikeSwarmSize)                         // negative: off
+	c.SpikeEgressBytesPerSec = cmp.Or(c.SpikeEgressBytesPerSec, d.SpikeEgressBytesPerSec) // negative: off
+	c.SpikeCalm = cmp.Or(c.SpikeCalm, d.SpikeCalm)
+	c.FetchTimeout = cmp.Or(c.FetchTimeout, d.FetchTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, d.IdleTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, d.WriteTimeout)
+	c.MsgRate = cmp.Or(c.MsgRate, d.MsgRate)
+	c.MsgBurst = cmp.Or(c.MsgBurst, d.MsgBurst)
+	c.MaxConnsPerAddr = cmp.Or(c.MaxConnsPerAddr, d.MaxConnsPerAddr) // negative: no cap
+	c.ConnectRate = cmp.Or(c.ConnectRate, d.ConnectRate)             // negative: no connect rate limit
+	c.ConnectBurst = cmp.Or(c.ConnectBurst, d.ConnectBurst)
+	c.MaxErrors = cmp.Or(c.MaxErrors, d.MaxErrors)
+	c.ErrorWindow = cmp.Or(c.ErrorWindow, d.ErrorWindow)
+	c.SendQueue = cmp.Or(c.SendQueue, d.SendQueue)
+	c.HashSegmentsPerSwarm = cmp.Or(c.HashSegmentsPerSwarm, d.HashSegmentsPerSwarm)
+	c.HashSegmentsTotal = cmp.Or(c.HashSegmentsTotal, d.HashSegmentsTotal)
+	c.MaxAssetLabels = cmp.Or(c.MaxAssetLabels, d.MaxAssetLabels)
+	c.MaxSiteLabels = cmp.Or(c.MaxSiteLabels, d.MaxSiteLabels)
+	c.OffloadWindow = cmp.Or(c.OffloadWindow, d.OffloadWindow)
+	c.DropQuorum = cmp.Or(c.DropQuorum, d.DropQuorum)
+	c.ReportWindow = cmp.Or(c.ReportWindow, d.ReportWindow)
+	c.ReportBurst = cmp.Or(c.ReportBurst, d.ReportBurst)
+	c.ReportRate = cmp.Or(c.ReportRate, d.ReportRate)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

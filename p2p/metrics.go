@@ -46,6 +46,9 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	m := &metrics{
 		peers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classmesh_p2p_peers", Help: "Connected tracker sockets."}),
@@ -93,9 +96,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "classmesh_p2p_spike", Help: "1 while this node is in spike mode (egress or any swarm)."}),
 		spikeSwarms: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classmesh_p2p_spike_swarms", Help: "Swarms in spike mode."}),
-	}
-	if reg == nil {
-		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.peers, m.swarms, m.swarmPeers, m.swarmMax, m.servedHTTP,
 		m.played, m.offload, m.hashFailures, m.peerFailures, m.connFailures, m.messages, m.reports, m.drops, m.signalsDropped,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,9 +90,7 @@ func (c *Config) Validate() error {
 	case c.MaxBodyBytes < 0:
 		return fmt.Errorf("%w: MaxBodyBytes must not be negative", ErrBadConfig)
 	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

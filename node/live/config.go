@@ -1,6 +1,7 @@
 package live
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -80,7 +81,8 @@ type Config struct {
 	OnEnd func(sessionID string, rec Recording)
 	// Logger receives structured logs. Nil discards them.
 	Logger *slog.Logger
-	// Registerer receives the metrics. Nil registers none.
+	// Registerer receives the metrics. Nil means a private registry (the
+	// metrics exist but are not exported).
 	Registerer prometheus.Registerer
 	// Now is the wall clock (program date times, viewer counts). Nil
 	// means time.Now.
@@ -118,18 +120,13 @@ func (c Config) Validate() error {
 
 func (c Config) withDefaults() Config {
 	def := DefaultConfig()
-	set := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	set(&c.PartTarget, def.PartTarget)
-	set(&c.SegmentTarget, def.SegmentTarget)
-	set(&c.DVRWindow, def.DVRWindow)
-	set(&c.Grace, def.Grace)
-	set(&c.Linger, def.Linger)
-	set(&c.MaxJump, def.MaxJump)
-	set(&c.ViewerWindow, def.ViewerWindow)
+	c.PartTarget = cmp.Or(c.PartTarget, def.PartTarget)
+	c.SegmentTarget = cmp.Or(c.SegmentTarget, def.SegmentTarget)
+	c.DVRWindow = cmp.Or(c.DVRWindow, def.DVRWindow)
+	c.Grace = cmp.Or(c.Grace, def.Grace)
+	c.Linger = cmp.Or(c.Linger, def.Linger)
+	c.MaxJump = cmp.Or(c.MaxJump, def.MaxJump)
+	c.ViewerWindow = cmp.Or(c.ViewerWindow, def.ViewerWindow)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

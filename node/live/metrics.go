@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the package's Prometheus collectors. A nil *metrics (no
-// Registerer) records nothing.
+// metrics are the package's Prometheus collectors; they always exist (a nil
+// Registerer gets a private registry).
 type metrics struct {
 	ingestBytes *prometheus.CounterVec
 	parts       *prometheus.CounterVec
@@ -21,7 +21,7 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, m *Manager) (*metrics, error) {
 	if reg == nil {
-		return nil, nil
+		reg = prometheus.NewRegistry() // nil means a private registry
 	}
 	met := &metrics{
 		ingestBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -77,27 +77,19 @@ func (met *metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (met *metrics) ingest(session string, n int) {
-	if met != nil {
-		met.ingestBytes.WithLabelValues(session).Add(float64(n))
-	}
+	met.ingestBytes.WithLabelValues(session).Add(float64(n))
 }
 
 func (met *metrics) part(rendition string) {
-	if met != nil {
-		met.parts.WithLabelValues(rendition).Inc()
-	}
+	met.parts.WithLabelValues(rendition).Inc()
 }
 
 func (met *metrics) hold(delta float64) {
-	if met != nil {
-		met.held.Add(delta)
-	}
+	met.held.Add(delta)
 }
 
 func (met *metrics) forget(session string) {
-	if met != nil {
-		met.ingestBytes.DeleteLabelValues(session)
-	}
+	met.ingestBytes.DeleteLabelValues(session)
 }
 
 // maxViewerKeys bounds the requesters remembered per session.

@@ -251,16 +251,16 @@ func decoderConfig(t *Track, dcd []byte, path string) error {
 	if asc == nil {
 		return malformed(path, "MPEG-4 audio without AudioSpecificConfig")
 	}
-	cfg, err := parseASC(asc, path+"/AudioSpecificConfig")
+	cfg, err := readASC(&bitReader{b: asc}, path+"/AudioSpecificConfig")
 	if err != nil {
 		return err
 	}
-	t.Codec = fmt.Sprintf("mp4a.40.%d", cfg.objectType)
-	if cfg.sampleRate != 0 {
-		t.SampleRate = cfg.sampleRate
+	t.Codec = fmt.Sprintf("mp4a.40.%d", cfg.ObjectType)
+	if cfg.OutputRate != 0 {
+		t.SampleRate = uint32(cfg.OutputRate)
 	}
-	if cfg.channels != 0 {
-		t.Channels = cfg.channels
+	if cfg.Channels != 0 {
+		t.Channels = uint16(cfg.Channels)
 	}
 	return nil
 }

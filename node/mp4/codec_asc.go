@@ -1,17 +1,65 @@
 package mp4
 
-// ascConfig is what the reader takes from an AudioSpecificConfig
-// (ISO/IEC 14496-3 1.6.2.1).
-type ascConfig struct {
-	// objectType is the first audioObjectType (5 for HE-AAC, 29 for
-	// HE-AACv2), as it appears in the codecs string.
-	objectType int
-	// sampleRate is the output sampling rate (the SBR extension rate for
-	// object types 5 and 29); 0 when unknown.
-	sampleRate uint32
-	// channels is the output channel count; 0 when the configuration is
-	// carried in a program config element.
-	channels uint16
+// ASC is the leading part of an AudioSpecificConfig (ISO/IEC 14496-3
+// 1.6.2.1), the fields every audio object type shares. It is the one
+// AudioSpecificConfig parser of classmesh: the reader takes a track's rate
+// and channels from it, ParseAACConfig continues after it, and RTMP checks
+// an AAC sequence header with it.
+type ASC struct {
+	// ObjectType is the first audioObjectType (5 for HE-AAC, 29 for
+	// HE-AACv2), as it appears in the codecs value "mp4a.40.<ObjectType>".
+	ObjectType int
+	// SampleRate is the core sampling rate. An escaped (explicit)
+	// frequency is returned as coded, so it may be 0.
+	SampleRate int
+	// OutputRate is the decoder's output rate: the SBR extension rate for
+	// object types 5 and 29, else SampleRate.
+	OutputRate int
+	// ChannelConfig is channelConfiguration as coded: 0 means a program
+	// config element carries the layout; 8 to 10 and 15 are reserved.
+	ChannelConfig int
+	// Channels is the output channel count (a mono HE-AACv2 core decodes
+	// to stereo); 0 when ChannelConfig is 0 or reserved.
+	Channels int
+}
+
+// ParseASC decodes the leading fields of an AudioSpecificConfig. A
+// truncated config, audioObjectType 0 and a reserved sampling frequency
+// index (core or SBR extension) give ErrMalformed; trailing fields are not
+// read.
+func ParseASC(b []byte) (ASC, error) {
+	return readASC(&bitReader{b: b}, "AudioSpecificConfig")
+}
+
+// readASC reads the leading fields from r, leaving r after them (after the
+// SBR extension frequency for object types 5 and 29).
+func readASC(r *bitReader, path string) (ASC, error) {
+	var a ASC
+	a.ObjectType = r.objectType()
+	rate, ok := r.frequency()
+	if !ok {
+		return a, malformed(path, "reserved samplingFrequencyIndex")
+	}
+	a.ChannelConfig = int(r.read(4))
+	if r.bad {
+		return a, malformed(path, "truncated (%d bytes)", len(r.b))
+	}
+	if a.ObjectType == 0 {
+		return a, malformed(path, "audioObjectType 0")
+	}
+	a.SampleRate, a.OutputRate = int(rate), int(rate)
+	a.Channels = int(channelCount(uint32(a.ChannelConfig)))
+	if a.ObjectType == 5 || a.ObjectType == 29 {
+		ext, ok := r.frequency()
+		if !ok || r.bad {
+			return a, malformed(path, "bad SBR extension sampling frequency")
+		}
+		a.OutputRate = int(ext)
+		if a.ObjectType == 29 && a.Channels == 1 {
+			a.Channels = 2
+		}
+	}
+	return a, nil
 }
 
 // bitReader reads MSB-first bit fields.
@@ -57,7 +105,8 @@ func (r *bitReader) frequency() (uint32, bool) {
 	return rates[idx], true
 }
 
-// channelCount maps a channelConfiguration to a channel count.
+// channelCount maps a channelConfiguration to a channel count, 0 for a
+// program config element or a reserved value.
 func channelCount(cfg uint32) uint16 {
 	switch {
 	case cfg <= 6:
@@ -70,34 +119,4 @@ func channelCount(cfg uint32) uint16 {
 		return 24
 	}
 	return 0
-}
-
-// parseASC decodes the leading fields of an AudioSpecificConfig.
-func parseASC(b []byte, path string) (ascConfig, error) {
-	r := &bitReader{b: b}
-	var cfg ascConfig
-	cfg.objectType = r.objectType()
-	rate, ok := r.frequency()
-	if !ok {
-		return cfg, malformed(path, "reserved samplingFrequencyIndex")
-	}
-	chanCfg := r.read(4)
-	if r.bad {
-		return cfg, malformed(path, "truncated (%d bytes)", len(b))
-	}
-	if cfg.objectType == 0 {
-		return cfg, malformed(path, "audioObjectType 0")
-	}
-	cfg.sampleRate, cfg.channels = rate, channelCount(chanCfg)
-	if cfg.objectType == 5 || cfg.objectType == 29 {
-		ext, ok := r.frequency()
-		if !ok || r.bad {
-			return cfg, malformed(path, "bad SBR extension sampling frequency")
-		}
-		cfg.sampleRate = ext
-		if cfg.objectType == 29 && cfg.channels == 1 {
-			cfg.channels = 2
-		}
-	}
-	return cfg, nil
 }

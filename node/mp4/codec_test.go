@@ -62,26 +62,26 @@ func TestASC(t *testing.T) {
 	tests := []struct {
 		name string
 		asc  []byte
-		want ascConfig
+		want [3]int // ObjectType, OutputRate, Channels
 		err  bool
 	}{
-		{"AAC-LC 48k stereo", []byte{0x11, 0x90}, ascConfig{2, 48000, 2}, false},
-		{"object type escape", []byte{0xF9, 0x48, 0x20}, ascConfig{42, 44100, 1}, false},
-		{"frequency escape", []byte{0x17, 0x80, 0x2B, 0x11, 0x08}, ascConfig{2, 22050, 1}, false},
-		{"HE-AAC explicit SBR", []byte{0x2B, 0x11, 0x88}, ascConfig{5, 48000, 2}, false},
-		{"HE-AACv2 mono core", []byte{0xEB, 0x09, 0x88}, ascConfig{29, 48000, 2}, false},
-		{"reserved frequency index", []byte{0x16, 0x90}, ascConfig{}, true},
-		{"truncated", []byte{0x11}, ascConfig{}, true},
-		{"object type 0", []byte{0x01, 0x90}, ascConfig{}, true},
+		{"AAC-LC 48k stereo", []byte{0x11, 0x90}, [3]int{2, 48000, 2}, false},
+		{"object type escape", []byte{0xF9, 0x48, 0x20}, [3]int{42, 44100, 1}, false},
+		{"frequency escape", []byte{0x17, 0x80, 0x2B, 0x11, 0x08}, [3]int{2, 22050, 1}, false},
+		{"HE-AAC explicit SBR", []byte{0x2B, 0x11, 0x88}, [3]int{5, 48000, 2}, false},
+		{"HE-AACv2 mono core", []byte{0xEB, 0x09, 0x88}, [3]int{29, 48000, 2}, false},
+		{"reserved frequency index", []byte{0x16, 0x90}, [3]int{}, true},
+		{"truncated", []byte{0x11}, [3]int{}, true},
+		{"object type 0", []byte{0x01, 0x90}, [3]int{}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseASC(tc.asc, "asc")
-			if (err != nil) != tc.err {
+			got, err := ParseASC(tc.asc)
+			if (err != nil) != tc.err || err != nil && !errors.Is(err, ErrMalformed) {
 				t.Fatalf("err = %v", err)
 			}
-			if !tc.err && got != tc.want {
-				t.Fatalf("parseASC = %+v, want %+v", got, tc.want)
+			if !tc.err && [3]int{got.ObjectType, got.OutputRate, got.Channels} != tc.want {
+				t.Fatalf("ParseASC = %+v, want %v", got, tc.want)
 			}
 		})
 	}

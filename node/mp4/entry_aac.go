@@ -38,26 +38,16 @@ func ParseAACConfig(asc []byte) (AACConfig, error) {
 		return c, unsupported("AudioSpecificConfig: %d bytes, limit %d", len(asc), MaxAACConfigSize)
 	}
 	r := &bitReader{b: asc}
-	c.ObjectType = r.objectType()
-	rate, ok := r.frequency()
-	if !ok {
-		return c, malformed(path, "reserved samplingFrequencyIndex")
+	h, err := readASC(r, path)
+	if err != nil {
+		return c, err
 	}
-	c.Channels = int(channelCount(r.read(4)))
-	c.SampleRate, c.OutputRate = int(rate), int(rate)
-	aot := c.ObjectType
+	c.ObjectType, c.SampleRate, c.OutputRate, c.Channels = h.ObjectType, h.SampleRate, h.OutputRate, h.Channels
+	aot := h.ObjectType
 	if aot == 5 || aot == 29 {
-		ext, ok := r.frequency()
-		if !ok {
-			return c, malformed(path, "reserved extensionSamplingFrequencyIndex")
-		}
-		c.OutputRate = int(ext)
-		aot = r.objectType()
+		aot = r.objectType() // the core object type behind explicit SBR/PS
 		if aot == 22 {
 			r.read(4) // extensionChannelConfiguration
-		}
-		if aot == 29 && c.Channels == 1 {
-			c.Channels = 2
 		}
 	}
 	if !gaObjectType(aot) {

@@ -23,9 +23,11 @@ type AVCConfig struct {
 // accept (64 KiB; real ones are well under 1 KiB).
 const MaxAVCConfigSize = 64 << 10
 
-// ParseAVCConfig decodes an AVCDecoderConfigurationRecord. Trailing bytes
-// (the High profile extension) are allowed and ignored. Errors wrap
-// ErrMalformed or ErrUnsupported.
+// ParseAVCConfig decodes an AVCDecoderConfigurationRecord: at least one
+// SPS and one PPS, each list holding only NAL units of its type (7, 8).
+// Trailing bytes (the High profile extension) are allowed and ignored.
+// Errors wrap ErrMalformed or ErrUnsupported. It is the one avcC parser of
+// classmesh: the live packager and RTMP's sequence headers use it.
 func ParseAVCConfig(b []byte) (AVCConfig, error) {
 	const path = "avcC"
 	var c AVCConfig
@@ -45,24 +47,27 @@ func ParseAVCConfig(b []byte) (AVCConfig, error) {
 	}
 	rest := b[5:]
 	var err error
-	if c.SPS, rest, err = parameterSets(rest[1:], int(rest[0]&0x1f), "SPS"); err != nil {
+	if c.SPS, rest, err = parameterSets(rest[1:], int(rest[0]&0x1f), "SPS", 7); err != nil {
 		return c, err
 	}
 	if len(rest) < 1 {
 		return c, malformed(path, "numOfPictureParameterSets missing")
 	}
-	if c.PPS, _, err = parameterSets(rest[1:], int(rest[0]), "PPS"); err != nil {
+	if c.PPS, _, err = parameterSets(rest[1:], int(rest[0]), "PPS", 8); err != nil {
 		return c, err
 	}
 	if len(c.SPS) == 0 {
 		return c, malformed(path, "no SPS")
 	}
+	if len(c.PPS) == 0 {
+		return c, malformed(path, "no PPS")
+	}
 	return c, nil
 }
 
-// parameterSets reads n NAL units, each with a 16-bit length, from b and
-// returns them and the bytes after them.
-func parameterSets(b []byte, n int, what string) ([][]byte, []byte, error) {
+// parameterSets reads n NAL units of type nalType, each with a 16-bit
+// length, from b and returns them and the bytes after them.
+func parameterSets(b []byte, n int, what string, nalType byte) ([][]byte, []byte, error) {
 	sets := make([][]byte, 0, n)
 	for i := range n {
 		if len(b) < 2 {
@@ -71,6 +76,9 @@ func parameterSets(b []byte, n int, what string) ([][]byte, []byte, error) {
 		size := int(binary.BigEndian.Uint16(b))
 		if size == 0 || size > len(b)-2 {
 			return nil, nil, malformed("avcC", "%s %d: length %d with %d bytes left", what, i, size, len(b)-2)
+		}
+		if t := b[2] & 0x1f; t != nalType {
+			return nil, nil, malformed("avcC", "%s %d: NAL unit type %d, want %d", what, i, t, nalType)
 		}
 		sets = append(sets, b[2:2+size])
 		b = b[2+size:]

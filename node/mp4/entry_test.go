@@ -120,6 +120,23 @@ func TestNewAVCTrackRoundTrip(t *testing.T) {
 	}
 }
 
+func TestParseAVCConfigRules(t *testing.T) {
+	sps, pps := wtSPS(), wtPPS()
+	record := wtAvcC(sps, pps)[8:]
+	cfg, err := ParseAVCConfig(record)
+	if err != nil || len(cfg.SPS) != 1 || len(cfg.PPS) != 1 || cfg.LengthSize != 4 {
+		t.Fatalf("ParseAVCConfig = %+v, %v", cfg, err)
+	}
+	noPPS := append(append([]byte(nil), record[:8+len(sps)]...), 0)
+	ppsAsSPS := wtAvcC(pps, pps)[8:]
+	spsAsPPS := wtAvcC(sps, sps)[8:]
+	for name, bad := range map[string][]byte{"no PPS": noPPS, "PPS in the SPS list": ppsAsSPS, "SPS in the PPS list": spsAsPPS} {
+		if _, err := ParseAVCConfig(bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
+		}
+	}
+}
+
 func readInit(t *testing.T, init []byte) *File {
 	t.Helper()
 	f, err := ReadFile(bytes.NewReader(init), int64(len(init)))
@@ -143,6 +160,9 @@ func TestParseAACConfig(t *testing.T) {
 		{"lc 44.1k mono 960", []byte{0x12, 0x0C}, AACConfig{2, 44100, 44100, 1, 960}, nil},
 		// HE-AAC explicit: aot 5, core 24 kHz, stereo, ext 48 kHz, aot 2.
 		{"he-aac", []byte{0x2B, 0x11, 0x88, 0x00}, AACConfig{5, 24000, 48000, 2, 1024}, nil},
+		// HE-AACv2 explicit: a mono core decodes to stereo (parametric stereo).
+		{"he-aac v2 mono core", []byte{0xEB, 0x09, 0x88}, AACConfig{29, 24000, 48000, 2, 1024}, nil},
+		{"object type 0", []byte{0x01, 0x90}, AACConfig{}, ErrMalformed},
 		{"reserved rate", []byte{0x16, 0x90}, AACConfig{}, ErrMalformed},
 		{"truncated", []byte{0x11}, AACConfig{}, ErrMalformed},
 		{"celp", []byte{0x41, 0x90}, AACConfig{}, ErrUnsupported},

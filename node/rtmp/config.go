@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,8 +9,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Defaults applied to zero Config fields.
@@ -110,7 +109,7 @@ type Config struct {
 	// nil discards.
 	Logger *slog.Logger
 	// Registerer registers the server's metrics (classmesh_rtmp_*). nil
-	// means no registration.
+	// means a private registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 }
 
@@ -161,18 +160,18 @@ func (c Config) Validate() error {
 // withDefaults returns c with zero fields replaced by their defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	zero.Or(&c.Addr, d.Addr)
-	zero.Or(&c.App, d.App)
-	zero.Or(&c.ChunkSize, d.ChunkSize)
-	zero.Or(&c.MaxChunkSize, d.MaxChunkSize)
-	zero.Or(&c.MaxMessageSize, d.MaxMessageSize)
-	zero.Or(&c.MaxChunkStreams, d.MaxChunkStreams)
-	zero.Or(&c.MaxConnections, d.MaxConnections)
-	zero.Or(&c.WindowAckSize, d.WindowAckSize)
-	zero.Or(&c.HandshakeTimeout, d.HandshakeTimeout)
-	zero.Or(&c.IdleTimeout, d.IdleTimeout)
-	zero.Or(&c.PublishTimeout, d.PublishTimeout)
-	zero.Or(&c.MaxPendingPerAddr, d.MaxPendingPerAddr)
+	c.Addr = cmp.Or(c.Addr, d.Addr)
+	c.App = cmp.Or(c.App, d.App)
+	c.ChunkSize = cmp.Or(c.ChunkSize, d.ChunkSize)
+	c.MaxChunkSize = cmp.Or(c.MaxChunkSize, d.MaxChunkSize)
+	c.MaxMessageSize = cmp.Or(c.MaxMessageSize, d.MaxMessageSize)
+	c.MaxChunkStreams = cmp.Or(c.MaxChunkStreams, d.MaxChunkStreams)
+	c.MaxConnections = cmp.Or(c.MaxConnections, d.MaxConnections)
+	c.WindowAckSize = cmp.Or(c.WindowAckSize, d.WindowAckSize)
+	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, d.HandshakeTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, d.IdleTimeout)
+	c.PublishTimeout = cmp.Or(c.PublishTimeout, d.PublishTimeout)
+	c.MaxPendingPerAddr = cmp.Or(c.MaxPendingPerAddr, d.MaxPendingPerAddr) // negative: no cap
 	if c.MaxChunkSize > maxMessageLen {
 		c.MaxChunkSize = maxMessageLen
 	}

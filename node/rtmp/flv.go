@@ -3,6 +3,8 @@ package rtmp
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/classmesh/classmesh/node/mp4"
 )
 
 // FLV video tag fields (FLV v10 E.4.3.1) and enhanced RTMP's extended
@@ -117,52 +119,15 @@ func checkFrameType(f byte) error {
 	return nil
 }
 
-// parseAVCConfig validates an AVCDecoderConfigurationRecord (ISO/IEC
-// 14496-15 5.3.3.1) and returns its NAL unit length size in bytes.
+// parseAVCConfig validates an AVC sequence header with node/mp4's
+// AVCDecoderConfigurationRecord parser and returns its NAL unit length size
+// in bytes.
 func parseAVCConfig(rec []byte) (int, error) {
-	bad := func(format string, args ...any) (int, error) {
-		return 0, fmt.Errorf("%w: AVC sequence header: %s", ErrProtocol, fmt.Sprintf(format, args...))
+	cfg, err := mp4.ParseAVCConfig(rec)
+	if err != nil {
+		return 0, fmt.Errorf("%w: AVC sequence header: %d bytes: %w", ErrProtocol, len(rec), err)
 	}
-	if len(rec) < 7 {
-		return bad("%d bytes", len(rec))
-	}
-	if rec[0] != 1 {
-		return bad("configurationVersion %d", rec[0])
-	}
-	lengthSize := int(rec[4]&3) + 1
-	if lengthSize == 3 {
-		return bad("lengthSizeMinusOne 2")
-	}
-	pos := 5
-	for _, list := range []struct {
-		name  string
-		mask  byte
-		nalTy byte
-	}{{"SPS", 0x1f, 7}, {"PPS", 0xff, 8}} {
-		if pos >= len(rec) {
-			return bad("truncated before the %s count", list.name)
-		}
-		n := int(rec[pos] & list.mask)
-		pos++
-		if n == 0 {
-			return bad("no %s", list.name)
-		}
-		for range n {
-			if pos+2 > len(rec) {
-				return bad("truncated %s length", list.name)
-			}
-			l := int(binary.BigEndian.Uint16(rec[pos:]))
-			pos += 2
-			if l == 0 || pos+l > len(rec) {
-				return bad("%s of %d bytes with %d left", list.name, l, len(rec)-pos)
-			}
-			if rec[pos]&0x1f != list.nalTy {
-				return bad("%s list holds NAL unit type %d", list.name, rec[pos]&0x1f)
-			}
-			pos += l
-		}
-	}
-	return lengthSize, nil
+	return cfg.LengthSize, nil
 }
 
 // avcConfigFor4 returns a copy of a valid record whose lengthSizeMinusOne

@@ -1,6 +1,10 @@
 package rtmp
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/classmesh/classmesh/node/mp4"
+)
 
 // FLV audio tag fields (FLV v10 E.4.2.1) and enhanced RTMP v2's extended
 // audio header.
@@ -63,55 +67,19 @@ func parseExAudioTag(b []byte) (audioTag, error) {
 	return audioTag{}, fmt.Errorf("%w enhanced audio packet type %d", ErrUnsupported, pkt)
 }
 
-// parseASC validates the leading fields of an AudioSpecificConfig
-// (ISO/IEC 14496-3 1.6.2.1): an object type, a sampling frequency and a
-// channel configuration.
+// parseASC validates an AAC sequence header with node/mp4's
+// AudioSpecificConfig parser. Publishing is stricter than reading a file:
+// an explicit sampling frequency of 0 and a reserved channel configuration
+// are refused too.
 func parseASC(asc []byte) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: AAC sequence header: %s", ErrProtocol, fmt.Sprintf(format, args...))
-	}
-	r := bitReader{b: asc}
-	aot := r.read(5)
-	if aot == 31 {
-		aot = 32 + r.read(6)
-	}
-	freq := r.read(4)
-	if freq == 0xf {
-		freq = r.read(24)
-		if freq == 0 && !r.bad {
-			return bad("explicit sampling frequency 0")
-		}
-	} else if freq > 12 {
-		return bad("sampling frequency index %d", freq)
-	}
-	channels := r.read(4)
+	c, err := mp4.ParseASC(asc)
 	switch {
-	case r.bad:
-		return bad("%d bytes", len(asc))
-	case aot == 0:
-		return bad("audio object type 0")
-	case channels > 7 && channels < 11 || channels == 15:
-		return bad("channel configuration %d", channels)
+	case err != nil:
+		return fmt.Errorf("%w: AAC sequence header: %d bytes: %w", ErrProtocol, len(asc), err)
+	case c.SampleRate == 0:
+		return fmt.Errorf("%w: AAC sequence header: explicit sampling frequency 0", ErrProtocol)
+	case c.ChannelConfig > 7 && c.ChannelConfig < 11 || c.ChannelConfig == 15:
+		return fmt.Errorf("%w: AAC sequence header: channel configuration %d", ErrProtocol, c.ChannelConfig)
 	}
 	return nil
-}
-
-// bitReader reads MSB-first bit fields; reading past the end sets bad.
-type bitReader struct {
-	b   []byte
-	pos int
-	bad bool
-}
-
-func (r *bitReader) read(n int) uint32 {
-	var v uint32
-	for range n {
-		if r.pos >= len(r.b)*8 {
-			r.bad = true
-			return 0
-		}
-		v = v<<1 | uint32(r.b[r.pos/8]>>(7-r.pos%8)&1)
-		r.pos++
-	}
-	return v
 }

@@ -46,6 +46,9 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry() // nil means a private registry
+	}
 	m := &metrics{
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classmesh_rtmp_connections",
@@ -74,9 +77,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, k := range []string{kindVideo, kindAudio, kindVideoConfig, kindAudioConfig, kindMetadata} {
 		m.media.WithLabelValues(k)
-	}
-	if reg == nil {
-		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.publishing, m.closed, m.refused, m.bytes, m.media} {
 		if err := reg.Register(c); err != nil {

@@ -7,8 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the library's Prometheus collectors. A nil *metrics (no
-// Registerer) records nothing.
+// metrics are the library's Prometheus collectors; they always exist (a nil
+// Registerer gets a private registry).
 type metrics struct {
 	packaging   *prometheus.HistogramVec
 	originBytes prometheus.Counter
@@ -17,7 +17,7 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
-		return nil, nil
+		reg = prometheus.NewRegistry() // nil means a private registry
 	}
 	m := &metrics{
 		packaging: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -43,19 +43,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) observe(kind string, start time.Time) {
-	if m != nil {
-		m.packaging.WithLabelValues(kind).Observe(time.Since(start).Seconds())
-	}
+	m.packaging.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 }
 
 func (m *metrics) readBytes(n int) {
-	if m != nil {
-		m.originBytes.Add(float64(n))
-	}
+	m.originBytes.Add(float64(n))
 }
 
 func (m *metrics) indexed() {
-	if m != nil {
-		m.indexReads.Inc()
-	}
+	m.indexReads.Inc()
 }

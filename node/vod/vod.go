@@ -13,6 +13,7 @@
 package vod
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -69,7 +70,8 @@ type Config struct {
 	IndexPath string
 	// Logger receives structured logs. Nil discards them.
 	Logger *slog.Logger
-	// Registerer receives the library's metrics. Nil registers none.
+	// Registerer receives the library's metrics. Nil means a private
+	// registry (the metrics exist but are not exported).
 	Registerer prometheus.Registerer
 }
 
@@ -92,9 +94,7 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.SegmentTarget == 0 {
-		c.SegmentTarget = DefaultSegmentTarget
-	}
+	c.SegmentTarget = cmp.Or(c.SegmentTarget, DefaultSegmentTarget)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

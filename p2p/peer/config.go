@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/classmesh/classmesh/internal/zero"
 	"github.com/classmesh/classmesh/p2p"
 )
 
@@ -140,11 +140,11 @@ func (c Config) Validate() error {
 
 // withDefaults fills zero values.
 func (c Config) withDefaults() Config {
-	zero.Or(&c.StoreBytes, DefaultStoreBytes)
-	zero.Or(&c.MaxSegmentBytes, DefaultMaxSegmentBytes)
-	zero.Or(&c.ConnectTimeout, DefaultConnectTimeout)
-	zero.Or(&c.WantTimeout, DefaultWantTimeout)
-	zero.Or(&c.ReconnectMax, DefaultReconnectMax)
+	c.StoreBytes = cmp.Or(c.StoreBytes, DefaultStoreBytes)
+	c.MaxSegmentBytes = cmp.Or(c.MaxSegmentBytes, DefaultMaxSegmentBytes)
+	c.ConnectTimeout = cmp.Or(c.ConnectTimeout, DefaultConnectTimeout)
+	c.WantTimeout = cmp.Or(c.WantTimeout, DefaultWantTimeout)
+	c.ReconnectMax = cmp.Or(c.ReconnectMax, DefaultReconnectMax) // negative: never reconnect
 	if c.HTTPClient == nil {
 		c.HTTPClient = http.DefaultClient
 	}

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/classmesh/classmesh/internal/zero"
 )
 
 // Defaults.
@@ -93,11 +92,11 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	zero.Or(&c.BufferTarget, DefaultBufferTarget)
-	zero.Or(&c.StoreBytes, DefaultStoreBytes)
-	zero.Or(&c.Parallel, DefaultParallel)
-	zero.Or(&c.PeerParallel, DefaultPeerParallel)
-	zero.Or(&c.JoinSpread, min(time.Duration(c.Peers)*100*time.Millisecond, maxJoinSpread))
+	c.BufferTarget = cmp.Or(c.BufferTarget, DefaultBufferTarget)
+	c.StoreBytes = cmp.Or(c.StoreBytes, DefaultStoreBytes)
+	c.Parallel = cmp.Or(c.Parallel, DefaultParallel)
+	c.PeerParallel = cmp.Or(c.PeerParallel, DefaultPeerParallel)
+	c.JoinSpread = cmp.Or(c.JoinSpread, min(time.Duration(c.Peers)*100*time.Millisecond, maxJoinSpread)) // negative: everyone joins at once
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -1,0 +1,24 @@
+package cluster
+
+import "testing"
+
+// TestMetricsNilRegisterer checks the metrics rule: a nil Registerer means
+// a private registry, so the metrics exist and every method records.
+func TestMetricsNilRegisterer(t *testing.T) {
+	m, err := newMetrics(nil)
+	if err != nil || m == nil {
+		t.Fatalf("newMetrics(nil) = %v, %v", m, err)
+	}
+	m.setMembers(map[string]int{StateAlive: 1})
+	m.connOpened()
+	m.connClosed()
+	m.stream("x/1")
+	m.refuse("r")
+	m.verified("ok")
+	if _, err := newFillMetrics(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newRelayMetrics(nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,18 @@
+package vod
+
+import (
+	"testing"
+	"time"
+)
+
+// TestMetricsNilRegisterer checks the metrics rule: a nil Registerer means
+// a private registry, so the metrics exist and every method records.
+func TestMetricsNilRegisterer(t *testing.T) {
+	m, err := newMetrics(nil)
+	if err != nil || m == nil {
+		t.Fatalf("newMetrics(nil) = %v, %v", m, err)
+	}
+	m.observe("init", time.Now())
+	m.readBytes(10)
+	m.indexed()
+}
