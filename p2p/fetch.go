@@ -60,7 +60,7 @@ func (g *group) state(seq uint64, now time.Time) *fetchState {
 		if scanned++; scanned > holderScan || len(st.holders) >= maxHolders {
 			break
 		}
-		if m.uploads() && m.ranges.contains(seq) {
+		if m.uploads() && m.ranges.Contains(seq) {
 			st.holders = append(st.holders, m)
 		}
 	}
@@ -135,7 +135,7 @@ func (g *group) noteHave(p *peer) {
 		return
 	}
 	for _, st := range g.fetch {
-		if p.ranges.contains(st.seq) {
+		if p.ranges.Contains(st.seq) {
 			st.addHolder(p)
 		}
 	}
@@ -144,7 +144,7 @@ func (g *group) noteHave(p *peer) {
 // noteLost updates the group's fetch states after p evicted segments.
 func (g *group) noteLost(p *peer) {
 	for _, st := range g.fetch {
-		if !p.ranges.contains(st.seq) {
+		if !p.ranges.Contains(st.seq) {
 			st.removeHolder(p)
 		}
 	}
@@ -163,7 +163,7 @@ func (g *group) answerWant(p *peer, seq uint64, now time.Time, fetchTimeout time
 	}
 	// 1. Neighbors holding it, 2. neighbors fetching it.
 	for _, n := range p.nbrs {
-		if n.ranges.contains(seq) {
+		if n.ranges.Contains(seq) {
 			add(n)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Hash list limits.
@@ -54,7 +54,7 @@ func newHashBook(swarm, mediaURL string, client *http.Client, now func() time.Ti
 
 // putHex records a hash in the wire form; malformed values are ignored.
 func (h *hashBook) putHex(seq uint64, sum string, size int64) {
-	if len(sum) != 64 || size < 0 || size > p2p.MaxSegmentBytes || seq > p2p.MaxSeq {
+	if len(sum) != 64 || size < 0 || size > wire.MaxSegmentBytes || seq > wire.MaxSeq {
 		return
 	}
 	var d digest
@@ -149,7 +149,7 @@ func parseHashList(r io.Reader) (*hashList, error) {
 	if err := json.NewDecoder(r).Decode(&list); err != nil {
 		return nil, fmt.Errorf("peer: hash list: %w", err)
 	}
-	if list.V != p2p.ProtocolVersion {
+	if list.V != wire.ProtocolVersion {
 		return nil, fmt.Errorf("peer: hash list version %d", list.V)
 	}
 	return &list, nil

@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"time"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // peerFetch is one attempt to take a segment from neighbors.
@@ -107,34 +107,34 @@ func (f *peerFetch) transfer(ctx context.Context, l *link) (done, ok bool) {
 	switch {
 	case r.none:
 		f.tried[l.remote] = true
-	case r.reason == p2p.ReasonTimeout:
+	case r.reason == wire.ReasonTimeout:
 		f.cause = CauseTimeout
 		p.st.timeouts.Add(1)
 		if n := int64(len(r.data)); n > 0 && n < f.want.size {
 			f.part = &partial{from: l.remote, data: r.data, want: f.want}
 			return true, false // reported with the bytes it brought (finishTail)
 		}
-		p.report(seq, p2p.SourcePeer, l.remote, 0, false, p2p.ReasonTimeout)
+		p.report(seq, wire.SourcePeer, l.remote, 0, false, wire.ReasonTimeout)
 		return true, false
-	case r.reason == p2p.ReasonClosed:
+	case r.reason == wire.ReasonClosed:
 		f.tried[l.remote] = true
 		p.st.chClosed.Add(1)
-		p.report(seq, p2p.SourcePeer, l.remote, 0, false, p2p.ReasonClosed)
-	case r.reason == p2p.ReasonSize:
+		p.report(seq, wire.SourcePeer, l.remote, 0, false, wire.ReasonClosed)
+	case r.reason == wire.ReasonSize:
 		f.cause = CauseRejected
 		f.res.Rejected++
-		p.badPeer(l, seq, 0, p2p.ReasonSize)
+		p.badPeer(l, seq, 0, wire.ReasonSize)
 	case int64(len(r.data)) != f.want.size || sha256.Sum256(r.data) != f.want.sum:
 		f.cause = CauseRejected
 		f.res.Rejected++
-		p.badPeer(l, seq, len(r.data), p2p.ReasonHash)
+		p.badPeer(l, seq, len(r.data), wire.ReasonHash)
 	default:
 		p.rate.observe(len(r.data), took)
 		p.st.bytesPeer.Add(int64(len(r.data)))
 		p.st.segsPeer.Add(1)
-		p.report(seq, p2p.SourcePeer, l.remote, len(r.data), true, "")
-		data := p.keep(seq, entry{data: r.data, source: p2p.SourcePeer, peer: l.remote}, &f.want.sum)
-		f.res.Data, f.res.Source, f.res.Peer = data, p2p.SourcePeer, l.remote
+		p.report(seq, wire.SourcePeer, l.remote, len(r.data), true, "")
+		data := p.keep(seq, entry{data: r.data, source: wire.SourcePeer, peer: l.remote}, &f.want.sum)
+		f.res.Data, f.res.Source, f.res.Peer = data, wire.SourcePeer, l.remote
 		return true, true
 	}
 	return false, false
@@ -214,12 +214,12 @@ func (p *Peer) anyUsable(tried map[string]bool) bool {
 // badPeer reports a peer whose bytes failed verification, closes its link
 // and never uses it again.
 func (p *Peer) badPeer(l *link, seq uint64, n int, reason string) {
-	if reason == p2p.ReasonHash {
+	if reason == wire.ReasonHash {
 		p.st.rejHash.Add(1)
 	} else {
 		p.st.rejSize.Add(1)
 	}
 	p.log.Info("peer: rejected segment from peer", "from", l.remote, "seq", seq, "reason", reason)
-	p.report(seq, p2p.SourcePeer, l.remote, n, false, reason)
+	p.report(seq, wire.SourcePeer, l.remote, n, false, reason)
 	p.dropPeer(l.remote, true)
 }

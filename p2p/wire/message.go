@@ -1,4 +1,4 @@
-package p2p
+package wire
 
 import (
 	"bytes"
@@ -100,36 +100,6 @@ type Message interface {
 	// Type is the message's "t".
 	Type() string
 	validate() error
-}
-
-// Range is an inclusive range of segment numbers, [a,b] on the wire.
-type Range [2]uint64
-
-// UnmarshalJSON accepts exactly two unsigned integers.
-func (r *Range) UnmarshalJSON(b []byte) error {
-	var v []uint64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	if len(v) != 2 {
-		return fmt.Errorf("range has %d elements, want 2", len(v))
-	}
-	r[0], r[1] = v[0], v[1]
-	return nil
-}
-
-func (r Range) valid() bool { return r[0] <= r[1] && r[1] <= MaxSeq }
-
-func validRanges(rs []Range) error {
-	if len(rs) > MaxRanges {
-		return fmt.Errorf("%d ranges, at most %d", len(rs), MaxRanges)
-	}
-	for _, r := range rs {
-		if !r.valid() {
-			return fmt.Errorf("invalid range [%d,%d]", r[0], r[1])
-		}
-	}
-	return nil
 }
 
 // Client → tracker messages.
