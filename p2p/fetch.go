@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"encoding/hex"
 	"sort"
 	"time"
 )
@@ -251,5 +250,3 @@ func (g *group) chooseFetchers(seq uint64, now time.Time, fetchTimeout time.Dura
 	}
 	return best
 }
-
-func hexSum(sum [32]byte) string { return hex.EncodeToString(sum[:]) }

@@ -143,7 +143,7 @@ func (t *Tracker) lost(p *peer, rs []wire.Range) {
 func (t *Tracker) want(p *peer, seq uint64, now time.Time) {
 	reply := &wire.PeersMsg{Seq: seq, Peers: []string{}}
 	if e, ok := t.hashes.get(p.sw.id, seq); ok {
-		reply.SHA256, reply.Size = hexSum(e.sum), e.size
+		reply.SHA256, reply.Size = e.Hex(), e.Size
 	}
 	sw := p.sw
 	sw.mu.Lock()

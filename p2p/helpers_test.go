@@ -305,3 +305,6 @@ func (e *testEnv) metricValue(name string, labels map[string]string) float64 {
 	}
 	return -1
 }
+
+// hexSum is the wire form of a SHA-256.
+func hexSum(sum [32]byte) string { return wire.Digest{Sum: sum}.Hex() }

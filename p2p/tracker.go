@@ -220,7 +220,7 @@ func (t *Tracker) PutHash(swarm string, seq uint64, sum [32]byte, size int64) {
 	if sw == nil {
 		return
 	}
-	b := wire.MustEncode(&wire.HashMsg{Seq: seq, SHA256: hexSum(sum), Size: size})
+	b := wire.MustEncode(&wire.HashMsg{Seq: seq, SHA256: wire.Digest{Sum: sum}.Hex(), Size: size})
 	sw.mu.Lock()
 	sw.broadcastLocked(b)
 	sw.mu.Unlock()
@@ -229,7 +229,7 @@ func (t *Tracker) PutHash(swarm string, seq uint64, sum [32]byte, size int64) {
 // Hash returns the recorded hash of a segment.
 func (t *Tracker) Hash(swarm string, seq uint64) (sum [32]byte, size int64, ok bool) {
 	e, ok := t.hashes.get(swarm, seq)
-	return e.sum, e.size, ok
+	return e.Sum, e.Size, ok
 }
 
 // Served counts segment bytes the edge served over HTTP for swarm to
@@ -255,7 +255,7 @@ func (t *Tracker) SegmentAvailable(swarm string, seq uint64) {
 	now := t.cfg.Now()
 	msg := &wire.FetchMsg{Seq: seq}
 	if e, ok := t.hashes.get(swarm, seq); ok {
-		msg.SHA256, msg.Size = hexSum(e.sum), e.size
+		msg.SHA256, msg.Size = e.Hex(), e.Size
 	}
 	b := wire.MustEncode(msg)
 	sw.mu.Lock()

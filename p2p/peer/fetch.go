@@ -96,7 +96,7 @@ func (p *Peer) fetch(ctx context.Context, req Request) (Result, error) {
 	}
 	var hint int64
 	if d, ok := p.hashes.get(req.Seq); ok {
-		hint = d.size
+		hint = d.Size
 	}
 	data, err := p.getHTTP(ctx, req.URL, hint)
 	if err != nil {

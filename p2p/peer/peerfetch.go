@@ -12,7 +12,7 @@ import (
 type peerFetch struct {
 	p        *Peer
 	seq      uint64
-	want     digest // the edge's size and SHA-256
+	want     wire.Digest // the edge's size and SHA-256
 	deadline time.Time
 	prefs    []string        // the tracker's order
 	tried    map[string]bool // neighbors that said none or closed
@@ -26,7 +26,7 @@ type peerFetch struct {
 type partial struct {
 	from string
 	data []byte // unverified
-	want digest
+	want wire.Digest
 }
 
 // fromPeers asks the tracker and then the neighbors holding seq, in the
@@ -45,7 +45,7 @@ func (p *Peer) fromPeers(ctx context.Context, seq uint64, deadline time.Time) (R
 		return Result{Seq: seq}, CauseNoPeers, nil, false
 	}
 	want, ok := p.hashes.lookup(ctx, seq)
-	if !ok || want.size > p.cfg.MaxSegmentBytes {
+	if !ok || want.Size > p.cfg.MaxSegmentBytes {
 		return Result{Seq: seq}, CauseNoHash, nil, false // never use bytes we cannot verify
 	}
 	f := &peerFetch{p: p, seq: seq, want: want, deadline: deadline, prefs: ans.Peers,
@@ -71,7 +71,7 @@ func (p *Peer) fromPeers(ctx context.Context, seq uint64, deadline time.Time) (R
 // bring much (startLead), or no neighbor is left to ask.
 func (f *peerFetch) next(ctx context.Context) (l *link, ok bool) {
 	p := f.p
-	est := p.rate.estimate(f.want.size)
+	est := p.rate.estimate(f.want.Size)
 	wait := time.Until(f.deadline.Add(-startLead(est)))
 	if wait <= 0 {
 		p.log.Debug("peer: no time left", "seq", f.seq, "estimate", est)
@@ -101,7 +101,7 @@ func (f *peerFetch) next(ctx context.Context) (l *link, ok bool) {
 func (f *peerFetch) transfer(ctx context.Context, l *link) (done, ok bool) {
 	p, seq := f.p, f.seq
 	t0 := time.Now()
-	r := l.get(ctx, seq, f.want.size)
+	r := l.get(ctx, seq, f.want.Size)
 	took := time.Since(t0)
 	p.log.Debug("peer: get", "seq", seq, "from", l.remote, "took", took, "none", r.none, "reason", r.reason)
 	switch {
@@ -110,7 +110,7 @@ func (f *peerFetch) transfer(ctx context.Context, l *link) (done, ok bool) {
 	case r.reason == wire.ReasonTimeout:
 		f.cause = CauseTimeout
 		p.st.timeouts.Add(1)
-		if n := int64(len(r.data)); n > 0 && n < f.want.size {
+		if n := int64(len(r.data)); n > 0 && n < f.want.Size {
 			f.part = &partial{from: l.remote, data: r.data, want: f.want}
 			return true, false // reported with the bytes it brought (finishTail)
 		}
@@ -124,7 +124,7 @@ func (f *peerFetch) transfer(ctx context.Context, l *link) (done, ok bool) {
 		f.cause = CauseRejected
 		f.res.Rejected++
 		p.badPeer(l, seq, 0, wire.ReasonSize)
-	case int64(len(r.data)) != f.want.size || sha256.Sum256(r.data) != f.want.sum:
+	case int64(len(r.data)) != f.want.Size || sha256.Sum256(r.data) != f.want.Sum:
 		f.cause = CauseRejected
 		f.res.Rejected++
 		p.badPeer(l, seq, len(r.data), wire.ReasonHash)
@@ -133,7 +133,7 @@ func (f *peerFetch) transfer(ctx context.Context, l *link) (done, ok bool) {
 		p.st.bytesPeer.Add(int64(len(r.data)))
 		p.st.segsPeer.Add(1)
 		p.report(seq, wire.SourcePeer, l.remote, len(r.data), true, "")
-		data := p.keep(seq, entry{data: r.data, source: wire.SourcePeer, peer: l.remote}, &f.want.sum)
+		data := p.keep(seq, entry{data: r.data, source: wire.SourcePeer, peer: l.remote}, &f.want.Sum)
 		f.res.Data, f.res.Source, f.res.Peer = data, wire.SourcePeer, l.remote
 		return true, true
 	}

@@ -18,16 +18,16 @@ import (
 // reported and dropped, because the edge's part is trusted).
 func (p *Peer) finishTail(ctx context.Context, req Request, part *partial) (Result, bool) {
 	off := len(part.data)
-	tail, err := p.getRange(ctx, req.URL, int64(off), part.want.size)
+	tail, err := p.getRange(ctx, req.URL, int64(off), part.want.Size)
 	if err != nil {
 		p.log.Debug("peer: tail over HTTP", "seq", req.Seq, "err", err)
 		p.report(req.Seq, wire.SourcePeer, part.from, 0, false, wire.ReasonTimeout)
 		return Result{}, false
 	}
-	data := make([]byte, 0, part.want.size)
+	data := make([]byte, 0, part.want.Size)
 	data = append(append(data, part.data...), tail...)
 	sum := sha256.Sum256(data)
-	if int64(len(data)) != part.want.size || sum != part.want.sum {
+	if int64(len(data)) != part.want.Size || sum != part.want.Sum {
 		p.st.rejHash.Add(1)
 		p.report(req.Seq, wire.SourcePeer, part.from, 0, false, wire.ReasonHash)
 		p.dropPeer(part.from, true)

@@ -159,7 +159,7 @@ func FuzzHashList(f *testing.F) {
 	f.Add([]byte(`{"v":2}`))
 	f.Add([]byte(`{"v":1,"segments":[{"seq":-1}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := parseHashList(bytes.NewReader(b))
+		list, err := wire.DecodeHashList(bytes.NewReader(b))
 		if err != nil {
 			return
 		}
