@@ -61,7 +61,7 @@ func newLink(p *Peer, remote string, offerer bool) (*link, error) {
 	})
 	if offerer {
 		ordered := true
-		dc, err := pc.CreateDataChannel(ChannelLabel, &webrtc.DataChannelInit{Ordered: &ordered})
+		dc, err := pc.CreateDataChannel(wire.ChannelLabel, &webrtc.DataChannelInit{Ordered: &ordered})
 		if err != nil {
 			_ = pc.Close()
 			return nil, err
@@ -69,7 +69,7 @@ func newLink(p *Peer, remote string, offerer bool) (*link, error) {
 		l.attach(dc)
 	} else {
 		pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-			if dc.Label() != ChannelLabel {
+			if dc.Label() != wire.ChannelLabel {
 				_ = dc.Close()
 				return
 			}

@@ -10,9 +10,6 @@ import (
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
-// ChannelLabel is the label of the one data channel between two peers.
-const ChannelLabel = "classmesh"
-
 // Data-channel flow control: the sender stops queueing above highWater
 // and resumes when pion reports the buffer below lowWater.
 const (

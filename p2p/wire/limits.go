@@ -4,6 +4,8 @@ package wire
 const (
 	// Subprotocol is the WebSocket subprotocol of version 1.
 	Subprotocol = "classmesh-p2p.v1"
+	// ChannelLabel is the label of the one data channel between two peers.
+	ChannelLabel = "classmesh"
 	// ProtocolVersion is the "v" of welcome and hashes.json.
 	ProtocolVersion = 1
 	// MaxMessageBytes bounds one tracker-plane message.
