@@ -103,3 +103,7 @@ func (m *ReportMsg) validate() error {
 	}
 	return nil
 }
+
+func validReason(r string) bool {
+	return r == ReasonHash || r == ReasonSize || r == ReasonTimeout || r == ReasonClosed
+}

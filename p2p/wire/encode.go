@@ -1,8 +1,6 @@
 package wire
 
-import (
-	"encoding/json"
-)
+import "encoding/json"
 
 // Encode returns the JSON of m with its "t" field first. Nil slices of
 // peers and ranges are encoded as [] rather than null.

@@ -51,7 +51,7 @@ const (
 	CodeUnknownPeer  = "unknown_peer"
 	CodeDropped      = "dropped"
 	// CodeForbidden answers a join the edge's playback authorisation
-	// refuses (Config.Admit); the socket is closed right after.
+	// refuses (the tracker's Config.Admit); the socket is closed right after.
 	CodeForbidden = "forbidden"
 )
 
@@ -69,15 +69,14 @@ var (
 	ErrTooLarge = errors.New("p2p: message too large")
 )
 
-// Message is one protocol message. Encode adds the "t" field.
+// Message is one protocol message. Encode adds the "t" field. Only this
+// package's types implement it (validate is unexported), so a decoded
+// Message is always one of them.
 type Message interface {
 	// Type is the message's "t".
 	Type() string
+	// validate checks the value ranges of PROTOCOL.md.
 	validate() error
-}
-
-func validReason(r string) bool {
-	return r == ReasonHash || r == ReasonSize || r == ReasonTimeout || r == ReasonClosed
 }
 
 func validSeq(s uint64) error {

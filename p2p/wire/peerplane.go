@@ -1,8 +1,6 @@
 package wire
 
-import (
-	"errors"
-)
+import "errors"
 
 // Peer ↔ peer control messages (the peer plane also uses HaveMsg).
 type (
