@@ -318,7 +318,7 @@ func (n *Node) liveSegmentDone(session, rendition string, tr *live.Track, msn in
 	}
 	var sum [32]byte
 	h.Sum(sum[:0])
-	swarm := wire.KindLive + "/" + session + "/" + rendition
+	swarm := wire.SwarmID(wire.KindLive, session, rendition)
 	n.tracker.PutHash(swarm, uint64(msn), sum, size)
 	n.tracker.SegmentAvailable(swarm, uint64(msn))
 }

@@ -55,3 +55,16 @@ func FuzzParseSwarm(f *testing.F) {
 		}
 	})
 }
+
+func TestSwarmIDRoundTrip(t *testing.T) {
+	for _, kind := range []string{KindVOD, KindLive} {
+		id := SwarmID(kind, "lecture-1", "v720")
+		k, n, r, ok := SplitSwarm(id)
+		if !ok || k != kind || n != "lecture-1" || r != "v720" {
+			t.Errorf("SplitSwarm(%q) = %q %q %q %v", id, k, n, r, ok)
+		}
+	}
+	if ValidSwarm(SwarmID(KindVOD, "..", "v")) {
+		t.Error("SwarmID does not validate, ValidSwarm must")
+	}
+}
