@@ -11,7 +11,7 @@ import (
 
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Every read of media asks control/access through authorize (HTTP) or
@@ -140,12 +140,12 @@ func (n *Node) refused(path string, d access.Decision, req access.Request, clien
 // authorisation its HTTP requests for that media need. The token comes
 // from the upgrade request's path, /t/{token}/p2p/ws.
 func (n *Node) admitSwarm(r *http.Request, swarm string) error {
-	kind, name, _, ok := p2p.SplitSwarm(swarm)
+	kind, name, _, ok := wire.SplitSwarm(swarm)
 	if !ok {
 		return access.ErrForbidden
 	}
 	req := access.Request{Token: r.PathValue("token"), Client: clientAddr(r)}
-	if kind == p2p.KindLive {
+	if kind == wire.KindLive {
 		req.Session = name
 	} else {
 		req.Asset = name

@@ -21,7 +21,7 @@ import (
 	"github.com/classmesh/classmesh/node/live"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/rtmp"
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Live classes (see node/live, node/rtmp and cluster's relay):
@@ -268,7 +268,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasSuffix(rest, "/hashes.json") {
-		if swarm, ok := p2p.ParseSwarm(r.URL.Path); ok {
+		if swarm, ok := wire.ParseSwarm(r.URL.Path); ok {
 			n.serveHashList(w, r, swarm)
 			return
 		}
@@ -318,7 +318,7 @@ func (n *Node) liveSegmentDone(session, rendition string, tr *live.Track, msn in
 	}
 	var sum [32]byte
 	h.Sum(sum[:0])
-	swarm := p2p.KindLive + "/" + session + "/" + rendition
+	swarm := wire.SwarmID(wire.KindLive, session, rendition)
 	n.tracker.PutHash(swarm, uint64(msn), sum, size)
 	n.tracker.SegmentAvailable(swarm, uint64(msn))
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/classmesh/classmesh/node/mp4"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/vod"
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 const (
@@ -171,7 +171,7 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, a *vod.Asset
 }
 
 // vodSwarm is the peer-assistance swarm of a VOD rendition.
-func vodSwarm(asset, rendition string) string { return p2p.KindVOD + "/" + asset + "/" + rendition }
+func vodSwarm(asset, rendition string) string { return wire.SwarmID(wire.KindVOD, asset, rendition) }
 
 // streamFilling sends an entry that is still being filled. Range requests
 // wait for the body (segments are small); plain GETs stream as bytes arrive.

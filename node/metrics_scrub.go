@@ -9,7 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/classmesh/classmesh/control/access"
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // /metrics names no private asset or session: every label whose value is
@@ -31,11 +31,11 @@ var mediaLabels = map[string]func(p *access.Policy, v string) string{
 	"session": func(p *access.Policy, v string) string { return keepOr(v, p.PublicSession(v)) },
 	// p2p: "vod/{asset}/{rendition}" or "live/{session}/{rendition}".
 	"swarm": func(p *access.Policy, v string) string {
-		kind, name, _, ok := p2p.SplitSwarm(v)
+		kind, name, _, ok := wire.SplitSwarm(v)
 		switch {
 		case !ok:
 			return access.PrivateLabel
-		case kind == p2p.KindLive:
+		case kind == wire.KindLive:
 			return keepOr(v, p.PublicSession(name))
 		}
 		return keepOr(v, p.PublicAsset(name))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // buildTracker creates the peer-assistance tracker served at /p2p/ws.
@@ -17,7 +18,7 @@ func (n *Node) buildTracker() error {
 		return nil
 	}
 	tc := p2p.DefaultConfig()
-	tc.DefaultPolicy = p2p.Policy(n.cfg.P2P)
+	tc.DefaultPolicy = wire.Policy(n.cfg.P2P)
 	tc.Region = n.cfg.Region
 	tc.Sites = &catalogSites{n: n}
 	tc.MaxPeers = n.cfg.P2PMaxPeers
@@ -38,19 +39,19 @@ func (n *Node) buildTracker() error {
 
 // knownSwarm accepts swarms of assets and renditions this node serves.
 func (n *Node) knownSwarm(swarm string) bool {
-	kind, name, rendition, ok := p2p.SplitSwarm(swarm)
+	kind, name, rendition, ok := wire.SplitSwarm(swarm)
 	if !ok {
 		return false
 	}
 	switch kind {
-	case p2p.KindVOD:
+	case wire.KindVOD:
 		a, ok := n.library.Asset(name)
 		if !ok {
 			return false
 		}
 		_, ok = a.Rendition(rendition)
 		return ok
-	case p2p.KindLive:
+	case wire.KindLive:
 		return n.liveKnown(name, rendition)
 	}
 	return false
@@ -124,13 +125,13 @@ type catalogSites struct {
 type siteNet struct {
 	prefix netip.Prefix
 	name   string
-	policy p2p.Policy
+	policy wire.Policy
 }
 
 var _ p2p.Sites = (*catalogSites)(nil)
 
 // Site implements p2p.Sites: the most specific matching CIDR wins.
-func (s *catalogSites) Site(addr netip.Addr) (string, p2p.Policy, bool) {
+func (s *catalogSites) Site(addr netip.Addr) (string, wire.Policy, bool) {
 	nets := s.current()
 	addr = addr.Unmap()
 	for _, sn := range nets {
@@ -164,9 +165,9 @@ func (s *catalogSites) current() []siteNet {
 func siteNets(sites []control.Site) []siteNet {
 	var out []siteNet
 	for _, st := range sites {
-		pol := p2p.Policy(st.P2PPolicy)
+		pol := wire.Policy(st.P2PPolicy)
 		if pol == "" {
-			pol = p2p.PolicyOn
+			pol = wire.PolicyOn
 		}
 		for _, c := range st.CIDRs {
 			p, err := netip.ParsePrefix(c)

@@ -13,7 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/classmesh/classmesh/control"
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // TestP2PTrackerOnTheEdge: the edge serves the tracker at /p2p/ws, learns
@@ -29,26 +29,26 @@ func TestP2PTrackerOnTheEdge(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(n.URL(), "http")+"/p2p/ws",
-		&websocket.DialOptions{Subprotocols: []string{p2p.Subprotocol}})
+		&websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
-	send := func(m p2p.Message) {
+	send := func(m wire.Message) {
 		t.Helper()
-		if err := ws.Write(ctx, websocket.MessageText, p2p.MustEncode(m)); err != nil {
+		if err := ws.Write(ctx, websocket.MessageText, wire.MustEncode(m)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// next returns the next tracker message of type typ.
-	next := func(typ string) p2p.Message {
+	next := func(typ string) wire.Message {
 		t.Helper()
 		for {
 			_, b, err := ws.Read(ctx)
 			if err != nil {
 				t.Fatalf("waiting for %s: %v", typ, err)
 			}
-			m, err := p2p.DecodeTrackerMessage(b)
+			m, err := wire.DecodeTrackerMessage(b)
 			if err != nil {
 				t.Fatalf("decode %s: %v", b, err)
 			}
@@ -57,8 +57,8 @@ func TestP2PTrackerOnTheEdge(t *testing.T) {
 			}
 		}
 	}
-	send(&p2p.JoinMsg{Swarm: swarm, Upload: true})
-	if w := next(p2p.TypeWelcome).(*p2p.WelcomeMsg); w.Policy != p2p.PolicyOn || w.Peer == "" {
+	send(&wire.JoinMsg{Swarm: swarm, Upload: true})
+	if w := next(wire.TypeWelcome).(*wire.WelcomeMsg); w.Policy != wire.PolicyOn || w.Peer == "" {
 		t.Fatalf("welcome = %+v", w)
 	}
 
@@ -69,10 +69,10 @@ func TestP2PTrackerOnTheEdge(t *testing.T) {
 	want := sha256.Sum256(seg.body)
 	// The edge learns the hash as the response ends, a moment after the
 	// client has the body: ask until the answer carries it.
-	var pm *p2p.PeersMsg
+	var pm *wire.PeersMsg
 	for range 50 {
-		send(&p2p.WantMsg{Seq: 1})
-		if pm = next(p2p.TypePeers).(*p2p.PeersMsg); pm.SHA256 != "" {
+		send(&wire.WantMsg{Seq: 1})
+		if pm = next(wire.TypePeers).(*wire.PeersMsg); pm.SHA256 != "" {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -130,7 +130,7 @@ func TestCatalogSitesFollowTheCatalog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if name, pol, ok := sites.Site(addr); !ok || name != "library" || pol != p2p.PolicyDownloadOnly {
+	if name, pol, ok := sites.Site(addr); !ok || name != "library" || pol != wire.PolicyDownloadOnly {
 		t.Fatalf("site = %q %q %v, want library download-only", name, pol, ok)
 	}
 	if name, _, ok := sites.Site(netip.MustParseAddr("10.9.9.9")); !ok || name != "campus" {

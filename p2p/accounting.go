@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Accounting windows.
@@ -47,11 +49,11 @@ func newAccounting(m *metrics, cfg *Config, now time.Time) *accounting {
 // assetLabel is the asset label of a swarm: the asset id for VOD,
 // "live:{session}" for live.
 func assetLabel(swarm string) string {
-	kind, name, _, ok := SplitSwarm(swarm)
+	kind, name, _, ok := wire.SplitSwarm(swarm)
 	switch {
 	case !ok:
 		return ""
-	case kind == KindLive:
+	case kind == wire.KindLive:
 		return "live:" + name
 	}
 	return name

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // dialURL opens a tracker socket at the env's URL plus suffix (a query).
@@ -15,7 +17,7 @@ func (e *testEnv) dialURL(suffix string) *client {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, e.url+suffix, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	conn, _, err := websocket.Dial(ctx, e.url+suffix, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
 		e.t.Fatalf("dial: %v", err)
 	}
@@ -43,14 +45,14 @@ func TestJoinNeedsAdmission(t *testing.T) {
 		return errors.New("no token")
 	}})
 	holder := e.dialURL("?token=good")
-	holder.send(&JoinMsg{Swarm: testSwarm, Upload: true})
-	holder.expect(TypeWelcome)
+	holder.send(&wire.JoinMsg{Swarm: testSwarm, Upload: true})
+	holder.expect(wire.TypeWelcome)
 
 	thief := e.dialURL("")
-	thief.send(&JoinMsg{Swarm: testSwarm, Upload: true})
-	m := thief.expect(TypeError).(*ErrorMsg)
-	if m.Code != CodeForbidden {
-		t.Fatalf("error code %q, want %q", m.Code, CodeForbidden)
+	thief.send(&wire.JoinMsg{Swarm: testSwarm, Upload: true})
+	m := thief.expect(wire.TypeError).(*wire.ErrorMsg)
+	if m.Code != wire.CodeForbidden {
+		t.Fatalf("error code %q, want %q", m.Code, wire.CodeForbidden)
 	}
 	if st := thief.closed(); st != websocket.StatusPolicyViolation {
 		t.Fatalf("close status %v, want 1008", st)
@@ -62,8 +64,8 @@ func TestJoinNeedsAdmission(t *testing.T) {
 	// A second authorised viewer is paired with the holder, and the
 	// refused socket never appeared in anyone's neighbors.
 	viewer := e.dialURL("?token=good")
-	viewer.send(&JoinMsg{Swarm: testSwarm, Upload: false})
-	w := viewer.expect(TypeWelcome).(*WelcomeMsg)
+	viewer.send(&wire.JoinMsg{Swarm: testSwarm, Upload: false})
+	w := viewer.expect(wire.TypeWelcome).(*wire.WelcomeMsg)
 	viewer.id = w.Peer
 	nb := viewer.neighborsUntil(func(p []string) bool { return len(p) == 1 })
 	if len(nb) != 1 {

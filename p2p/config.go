@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Defaults applied to zero Config fields.
@@ -60,7 +62,7 @@ type Config struct {
 	// nil means no sites: every client gets DefaultPolicy.
 	Sites Sites
 	// DefaultPolicy applies to clients in no site. "" means PolicyOn.
-	DefaultPolicy Policy
+	DefaultPolicy wire.Policy
 	// CrossGroup lets peers that are in no site pair across /24 (/48)
 	// prefixes within the node's region (one "region" group). false (the
 	// default) pairs only inside a prefix group. Site peers never pair
@@ -175,7 +177,7 @@ type Config struct {
 // DefaultConfig returns a Config with every default spelled out.
 func DefaultConfig() Config {
 	return Config{
-		DefaultPolicy:          PolicyOn,
+		DefaultPolicy:          wire.PolicyOn,
 		MaxPeers:               DefaultMaxPeers,
 		Window:                 DefaultWindow,
 		SpikeWindow:            DefaultSpikeWindow,

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // hardReadLimit is the frame size above which coder/websocket closes the
@@ -20,7 +22,7 @@ const hardReadLimit = 1 << 20
 // readBufs holds MaxMessageBytes+1 buffers; one is taken per message, not
 // per socket, so idle sockets own no read buffer.
 var readBufs = sync.Pool{New: func() any {
-	b := make([]byte, MaxMessageBytes+1)
+	b := make([]byte, wire.MaxMessageBytes+1)
 	return &b
 }}
 
@@ -35,7 +37,7 @@ func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer t.wg.Done()
 	if !offersSubprotocol(r) {
 		t.m.connFailures.WithLabelValues(failSubprotocol).Inc()
-		http.Error(w, "p2p: WebSocket subprotocol "+Subprotocol+" required", http.StatusBadRequest)
+		http.Error(w, "p2p: WebSocket subprotocol "+wire.Subprotocol+" required", http.StatusBadRequest)
 		return
 	}
 	addr := t.clientAddr(r)
@@ -52,7 +54,7 @@ func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer t.limits.release(addr)
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		Subprotocols:   []string{Subprotocol},
+		Subprotocols:   []string{wire.Subprotocol},
 		OriginPatterns: t.cfg.OriginPatterns,
 	})
 	if err != nil {
@@ -72,7 +74,7 @@ func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func offersSubprotocol(r *http.Request) bool {
 	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
 		for _, s := range strings.Split(v, ",") {
-			if strings.TrimSpace(s) == Subprotocol {
+			if strings.TrimSpace(s) == wire.Subprotocol {
 				return true
 			}
 		}
@@ -155,20 +157,20 @@ func readMessage(rd io.Reader, buf []byte) (int, error) {
 func (t *Tracker) handleFrame(p *peer, typ websocket.MessageType, b []byte, now time.Time) (stop bool) {
 	if !p.msgs.take(now, t.cfg.MsgRate, t.cfg.MsgBurst) {
 		t.m.messages.WithLabelValues("rate_limited").Inc()
-		return t.protoError(p, CodeRateLimited, "too many messages", now)
+		return t.protoError(p, wire.CodeRateLimited, "too many messages", now)
 	}
 	if typ != websocket.MessageText {
 		t.m.messages.WithLabelValues("invalid").Inc()
-		return t.protoError(p, CodeBadMessage, "binary frames are not allowed", now)
+		return t.protoError(p, wire.CodeBadMessage, "binary frames are not allowed", now)
 	}
-	if len(b) > MaxMessageBytes {
+	if len(b) > wire.MaxMessageBytes {
 		t.m.messages.WithLabelValues("invalid").Inc()
-		return t.protoError(p, CodeTooLarge, "message above 65536 bytes", now)
+		return t.protoError(p, wire.CodeTooLarge, "message above 65536 bytes", now)
 	}
-	m, err := DecodeClientMessage(b)
+	m, err := wire.DecodeClientMessage(b)
 	if err != nil {
 		t.m.messages.WithLabelValues("invalid").Inc()
-		return t.protoError(p, CodeBadMessage, err.Error(), now)
+		return t.protoError(p, wire.CodeBadMessage, err.Error(), now)
 	}
 	t.m.messages.WithLabelValues(m.Type()).Inc()
 	return t.handle(p, m, now)
@@ -186,9 +188,9 @@ func (t *Tracker) protoError(p *peer, code, msg string, now time.Time) (stop boo
 	p.errs++
 	if p.errs >= t.cfg.MaxErrors {
 		t.m.connFailures.WithLabelValues(failErrors).Inc()
-		p.closeWith(&ErrorMsg{Code: code, Msg: msg}, websocket.StatusPolicyViolation, "too many errors")
+		p.closeWith(&wire.ErrorMsg{Code: code, Msg: msg}, websocket.StatusPolicyViolation, "too many errors")
 		return true
 	}
-	p.sendMsg(&ErrorMsg{Code: code, Msg: msg})
+	p.sendMsg(&wire.ErrorMsg{Code: code, Msg: msg})
 	return false
 }

@@ -12,8 +12,9 @@
 // measures offload from the edge's own served-bytes counter against the
 // bytes viewers report as played.
 //
-// The wire protocol is specified in PROTOCOL.md; the message structs and the
-// strict decoders in this package are its Go form and are shared with
-// p2p/peer. The reasoning behind grouping, fetcher choice and memory layout is
-// in DESIGN.md.
+// The wire protocol is specified in PROTOCOL.md; its Go form (messages,
+// decoders, swarm ids, ranges, hashes.json) is package p2p/wire, shared with
+// p2p/peer. This package is the tracker's state and policy only. The
+// reasoning behind grouping, fetcher choice and memory layout is in
+// DESIGN.md.
 package p2p

@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"encoding/hex"
 	"sort"
 	"time"
 )
@@ -60,7 +59,7 @@ func (g *group) state(seq uint64, now time.Time) *fetchState {
 		if scanned++; scanned > holderScan || len(st.holders) >= maxHolders {
 			break
 		}
-		if m.uploads() && m.ranges.contains(seq) {
+		if m.uploads() && m.ranges.Contains(seq) {
 			st.holders = append(st.holders, m)
 		}
 	}
@@ -135,7 +134,7 @@ func (g *group) noteHave(p *peer) {
 		return
 	}
 	for _, st := range g.fetch {
-		if p.ranges.contains(st.seq) {
+		if p.ranges.Contains(st.seq) {
 			st.addHolder(p)
 		}
 	}
@@ -144,7 +143,7 @@ func (g *group) noteHave(p *peer) {
 // noteLost updates the group's fetch states after p evicted segments.
 func (g *group) noteLost(p *peer) {
 	for _, st := range g.fetch {
-		if !p.ranges.contains(st.seq) {
+		if !p.ranges.Contains(st.seq) {
 			st.removeHolder(p)
 		}
 	}
@@ -163,7 +162,7 @@ func (g *group) answerWant(p *peer, seq uint64, now time.Time, fetchTimeout time
 	}
 	// 1. Neighbors holding it, 2. neighbors fetching it.
 	for _, n := range p.nbrs {
-		if n.ranges.contains(seq) {
+		if n.ranges.Contains(seq) {
 			add(n)
 		}
 	}
@@ -251,5 +250,3 @@ func (g *group) chooseFetchers(seq uint64, now time.Time, fetchTimeout time.Dura
 	}
 	return best
 }
-
-func hexSum(sum [32]byte) string { return hex.EncodeToString(sum[:]) }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Score changes from reports about an uploading peer.
@@ -19,38 +21,38 @@ const (
 )
 
 // handle dispatches one decoded message; stop ends the read loop.
-func (t *Tracker) handle(p *peer, m Message, now time.Time) (stop bool) {
-	if j, ok := m.(*JoinMsg); ok {
+func (t *Tracker) handle(p *peer, m wire.Message, now time.Time) (stop bool) {
+	if j, ok := m.(*wire.JoinMsg); ok {
 		return t.join(p, j, now)
 	}
 	if !p.joined {
-		return t.protoError(p, CodeOutOfOrder, "join must be the first message", now)
+		return t.protoError(p, wire.CodeOutOfOrder, "join must be the first message", now)
 	}
 	switch m := m.(type) {
-	case *HaveMsg:
+	case *wire.HaveMsg:
 		t.have(p, m.Ranges)
-	case *LostMsg:
+	case *wire.LostMsg:
 		t.lost(p, m.Ranges)
-	case *WantMsg:
+	case *wire.WantMsg:
 		t.want(p, m.Seq, now)
-	case *SignalMsg:
+	case *wire.SignalMsg:
 		t.signal(p, m)
-	case *ReportMsg:
+	case *wire.ReportMsg:
 		t.report(p, m, now)
-	case *ByeMsg:
+	case *wire.ByeMsg:
 		p.closeWith(nil, websocket.StatusNormalClosure, "bye")
 		return true
 	}
 	return false
 }
 
-func (t *Tracker) join(p *peer, m *JoinMsg, now time.Time) (stop bool) {
+func (t *Tracker) join(p *peer, m *wire.JoinMsg, now time.Time) (stop bool) {
 	if p.joined {
-		return t.protoError(p, CodeOutOfOrder, "already joined a swarm", now)
+		return t.protoError(p, wire.CodeOutOfOrder, "already joined a swarm", now)
 	}
 	if t.cfg.KnownSwarm != nil && !t.cfg.KnownSwarm(m.Swarm) {
 		t.m.connFailures.WithLabelValues(failUnknownSwrm).Inc()
-		p.closeWith(&ErrorMsg{Code: CodeUnknownSwarm, Msg: "this edge does not serve " + m.Swarm},
+		p.closeWith(&wire.ErrorMsg{Code: wire.CodeUnknownSwarm, Msg: "this edge does not serve " + m.Swarm},
 			websocket.StatusPolicyViolation, "unknown swarm")
 		return true
 	}
@@ -58,7 +60,7 @@ func (t *Tracker) join(p *peer, m *JoinMsg, now time.Time) (stop bool) {
 		if err := t.cfg.Admit(p.req, m.Swarm); err != nil {
 			t.m.connFailures.WithLabelValues(failForbidden).Inc()
 			t.cfg.Logger.Info("p2p: join refused", "swarm", m.Swarm, "err", err)
-			p.closeWith(&ErrorMsg{Code: CodeForbidden, Msg: "no playback authorisation for this swarm: open it with the same signed link as the video"},
+			p.closeWith(&wire.ErrorMsg{Code: wire.CodeForbidden, Msg: "no playback authorisation for this swarm: open it with the same signed link as the video"},
 				websocket.StatusPolicyViolation, "forbidden")
 			return true
 		}
@@ -72,7 +74,7 @@ func (t *Tracker) join(p *peer, m *JoinMsg, now time.Time) (stop bool) {
 	if len(sw.peers) == 0 && t.nodeSpike.Load() {
 		sw.spike = true
 	}
-	p.sendMsg(&WelcomeMsg{V: ProtocolVersion, Peer: p.ids, Group: p.loc.group,
+	p.sendMsg(&wire.WelcomeMsg{V: wire.ProtocolVersion, Peer: p.ids, Group: p.loc.group,
 		Policy: p.loc.policy, Config: t.clientConfig(sw.spike)})
 	sw.addLocked(p, t.cfg.MaxPeers)
 	return false
@@ -107,7 +109,7 @@ func (t *Tracker) leave(p *peer) {
 	t.mu.Unlock()
 }
 
-func (t *Tracker) have(p *peer, rs []Range) {
+func (t *Tracker) have(p *peer, rs []wire.Range) {
 	sw := p.sw
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
@@ -115,15 +117,15 @@ func (t *Tracker) have(p *peer, rs []Range) {
 		return
 	}
 	for _, r := range rs {
-		p.ranges.add(r)
+		p.ranges.Add(r)
 	}
-	p.ranges.trim(maxPeerRanges)
+	p.ranges.Trim(maxPeerRanges)
 	if p.grp != nil && len(rs) > 0 {
 		p.grp.noteHave(p)
 	}
 }
 
-func (t *Tracker) lost(p *peer, rs []Range) {
+func (t *Tracker) lost(p *peer, rs []wire.Range) {
 	sw := p.sw
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
@@ -131,7 +133,7 @@ func (t *Tracker) lost(p *peer, rs []Range) {
 		return
 	}
 	for _, r := range rs {
-		p.ranges.remove(r)
+		p.ranges.Remove(r)
 	}
 	if p.grp != nil && len(rs) > 0 {
 		p.grp.noteLost(p)
@@ -139,9 +141,9 @@ func (t *Tracker) lost(p *peer, rs []Range) {
 }
 
 func (t *Tracker) want(p *peer, seq uint64, now time.Time) {
-	reply := &PeersMsg{Seq: seq, Peers: []string{}}
+	reply := &wire.PeersMsg{Seq: seq, Peers: []string{}}
 	if e, ok := t.hashes.get(p.sw.id, seq); ok {
-		reply.SHA256, reply.Size = hexSum(e.sum), e.size
+		reply.SHA256, reply.Size = e.Hex(), e.Size
 	}
 	sw := p.sw
 	sw.mu.Lock()
@@ -156,29 +158,29 @@ func (t *Tracker) want(p *peer, seq uint64, now time.Time) {
 	p.sendMsg(reply)
 }
 
-func (t *Tracker) signal(p *peer, m *SignalMsg) {
+func (t *Tracker) signal(p *peer, m *wire.SignalMsg) {
 	to, _ := parsePeerID(m.To)
 	sw := p.sw
 	sw.mu.Lock()
 	x := sw.peers[to]
 	ok := x != nil && !x.gone && x != p && p.grp != nil && x.grp == p.grp && !p.gone
-	if ok && !x.relay(MustEncode(&SignalMsg{From: p.ids, Data: m.Data})) {
+	if ok && !x.relay(wire.MustEncode(&wire.SignalMsg{From: p.ids, Data: m.Data})) {
 		t.m.signalsDropped.Inc() // x's queue is half full: WebRTC retries or times out
 	}
 	sw.mu.Unlock()
 	if !ok {
-		p.sendMsg(&ErrorMsg{Code: CodeUnknownPeer, Msg: "no such peer in your swarm and group"})
+		p.sendMsg(&wire.ErrorMsg{Code: wire.CodeUnknownPeer, Msg: "no such peer in your swarm and group"})
 	}
 }
 
 // report counts played bytes and weighs what a downloader says about a
 // peer: ok and timeouts move scores, bad bytes go to badReport.
-func (t *Tracker) report(p *peer, m *ReportMsg, now time.Time) {
+func (t *Tracker) report(p *peer, m *wire.ReportMsg, now time.Time) {
 	t.acct.played(p.sw.id, p.loc.site, m.Source, m.Bytes)
-	if m.Source != SourcePeer {
+	if m.Source != wire.SourcePeer {
 		return
 	}
-	bad := !m.OK && (m.Reason == ReasonHash || m.Reason == ReasonSize)
+	bad := !m.OK && (m.Reason == wire.ReasonHash || m.Reason == wire.ReasonSize)
 	if !m.OK {
 		t.m.peerFailures.WithLabelValues(m.Reason).Inc()
 		if bad {

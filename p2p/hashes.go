@@ -6,23 +6,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-)
 
-type hashEntry struct {
-	sum  [32]byte
-	size int64
-}
+	"github.com/classmesh/classmesh/p2p/wire"
+)
 
 // swarmHashes is the known hashes of one swarm plus the cached hashes.json
 // representations for generation gen.
 type swarmHashes struct {
 	id   string
-	m    map[uint64]hashEntry
+	m    map[uint64]wire.Digest
 	elem *list.Element
 	gen  uint64
 	rep  *hashListRep
@@ -67,13 +63,13 @@ func (h *hashStore) put(swarm string, seq uint64, sum [32]byte, size int64) (cha
 	defer h.mu.Unlock()
 	s := h.swarms[swarm]
 	if s == nil {
-		s = &swarmHashes{id: swarm, m: make(map[uint64]hashEntry)}
+		s = &swarmHashes{id: swarm, m: make(map[uint64]wire.Digest)}
 		s.elem = h.lru.PushFront(s)
 		h.swarms[swarm] = s
 	} else {
 		h.lru.MoveToFront(s.elem)
 	}
-	e := hashEntry{sum: sum, size: size}
+	e := wire.Digest{Sum: sum, Size: size}
 	if old, ok := s.m[seq]; ok {
 		if old == e {
 			return false
@@ -113,12 +109,12 @@ func (h *hashStore) evict(s *swarmHashes) {
 	h.n -= len(s.m)
 }
 
-func (h *hashStore) get(swarm string, seq uint64) (hashEntry, bool) {
+func (h *hashStore) get(swarm string, seq uint64) (wire.Digest, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.swarms[swarm]
 	if s == nil {
-		return hashEntry{}, false
+		return wire.Digest{}, false
 	}
 	e, ok := s.m[seq]
 	return e, ok
@@ -144,30 +140,13 @@ func (h *hashStore) rep(swarm string) *hashListRep {
 	return r
 }
 
-func buildRep(swarm string, m map[uint64]hashEntry, gen uint64) *hashListRep {
+func buildRep(swarm string, m map[uint64]wire.Digest, gen uint64) *hashListRep {
 	seqs := make([]uint64, 0, len(m))
 	for q := range m {
 		seqs = append(seqs, q)
 	}
 	slices.Sort(seqs)
-	b := make([]byte, 0, 64+len(seqs)*110)
-	b = append(b, `{"v":1,"swarm":"`...)
-	b = append(b, swarm...) // validated: no characters that need escaping
-	b = append(b, `","segments":[`...)
-	for i, q := range seqs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		e := m[q]
-		b = append(b, `{"seq":`...)
-		b = strconv.AppendUint(b, q, 10)
-		b = append(b, `,"sha256":"`...)
-		b = hex.AppendEncode(b, e.sum[:])
-		b = append(b, `","size":`...)
-		b = strconv.AppendInt(b, e.size, 10)
-		b = append(b, '}')
-	}
-	b = append(b, "]}"...)
+	b := wire.AppendHashList(make([]byte, 0, 64+len(seqs)*110), swarm, seqs, m)
 	sum := sha256.Sum256(b)
 	return &hashListRep{gen: gen, tag: hex.EncodeToString(sum[:12]), body: b, enc: make(map[string][]byte)}
 }

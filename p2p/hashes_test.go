@@ -11,6 +11,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 type hashList struct {
@@ -29,7 +31,7 @@ func TestHashPush(t *testing.T) {
 	other := e.join("10.0.0.2", "vod/other/r", true)
 	sum := sha256.Sum256([]byte("segment 4"))
 	e.tr.PutHash(testSwarm, 4, sum, 9)
-	h := a.expect(TypeHash).(*HashMsg)
+	h := a.expect(wire.TypeHash).(*wire.HashMsg)
 	if h.Seq != 4 || h.SHA256 != hexSum(sum) || h.Size != 9 {
 		t.Fatalf("hash push %+v", h)
 	}
@@ -40,13 +42,13 @@ func TestHashPush(t *testing.T) {
 	// hear nothing.
 	e.tr.PutHash(testSwarm, 4, sum, 9)
 	e.tr.PutHash(testSwarm, 5, sum, 10)
-	if h := a.expect(TypeHash).(*HashMsg); h.Seq != 5 {
+	if h := a.expect(wire.TypeHash).(*wire.HashMsg); h.Seq != 5 {
 		t.Fatalf("second push %+v", h)
 	}
 	other.sync()
 	other.mu.Lock()
 	for _, m := range other.pending {
-		if m.Type() == TypeHash {
+		if m.Type() == wire.TypeHash {
 			t.Errorf("hash pushed to another swarm: %+v", m)
 		}
 	}

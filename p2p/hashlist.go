@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // maxAcceptEncoding bounds the Accept-Encoding header parsed.
@@ -14,7 +16,7 @@ const maxAcceptEncoding = 1024
 // with an ETag per representation and If-None-Match support. An invalid
 // swarm id is 404; a swarm with no known hashes gets an empty list.
 func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm string) {
-	if !ValidSwarm(swarm) {
+	if !wire.ValidSwarm(swarm) {
 		http.Error(w, "p2p: unknown swarm", http.StatusNotFound)
 		return
 	}
@@ -28,7 +30,7 @@ func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm st
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Add("Vary", "Accept-Encoding")
-	if strings.HasPrefix(swarm, KindLive+"/") {
+	if strings.HasPrefix(swarm, wire.KindLive+"/") {
 		h.Set("Cache-Control", "no-cache")
 	} else {
 		h.Set("Cache-Control", "max-age=5")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // addrHeader lets a test client claim a client address (Config.ClientAddr
@@ -55,7 +57,7 @@ func newEnv(t *testing.T, cfg Config) *testEnv {
 	mux := http.NewServeMux()
 	mux.Handle("/p2p/ws", tr)
 	mux.HandleFunc("/v/{asset}/{rendition}/hashes.json", func(w http.ResponseWriter, r *http.Request) {
-		swarm, _ := ParseSwarm(r.URL.Path)
+		swarm, _ := wire.ParseSwarm(r.URL.Path)
 		tr.ServeHashList(w, r, swarm)
 	})
 	srv := httptest.NewServer(mux)
@@ -73,9 +75,9 @@ type client struct {
 	t       *testing.T
 	conn    *websocket.Conn
 	mu      sync.Mutex
-	pending []Message
+	pending []wire.Message
 	id      string
-	welcome *WelcomeMsg
+	welcome *wire.WelcomeMsg
 }
 
 // dial opens a tracker socket that claims address addr ("" = loopback).
@@ -95,7 +97,7 @@ func (e *testEnv) tryDial(addr string) (*client, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, e.url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}, HTTPHeader: h})
+	conn, _, err := websocket.Dial(ctx, e.url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}, HTTPHeader: h})
 	if err != nil {
 		return nil, err
 	}
@@ -108,15 +110,15 @@ func (e *testEnv) tryDial(addr string) (*client, error) {
 func (e *testEnv) join(addr, swarm string, upload bool) *client {
 	e.t.Helper()
 	c := e.dial(addr)
-	c.send(&JoinMsg{Swarm: swarm, Upload: upload})
-	c.welcome = c.expect(TypeWelcome).(*WelcomeMsg)
+	c.send(&wire.JoinMsg{Swarm: swarm, Upload: upload})
+	c.welcome = c.expect(wire.TypeWelcome).(*wire.WelcomeMsg)
 	c.id = c.welcome.Peer
 	return c
 }
 
-func (c *client) send(m Message) {
+func (c *client) send(m wire.Message) {
 	c.t.Helper()
-	c.sendRaw(string(MustEncode(m)))
+	c.sendRaw(string(wire.MustEncode(m)))
 }
 
 func (c *client) sendRaw(s string) {
@@ -129,7 +131,7 @@ func (c *client) sendRaw(s string) {
 }
 
 // next reads the next message (pending first).
-func (c *client) next(ctx context.Context) (Message, error) {
+func (c *client) next(ctx context.Context) (wire.Message, error) {
 	c.mu.Lock()
 	if len(c.pending) > 0 {
 		m := c.pending[0]
@@ -143,7 +145,7 @@ func (c *client) next(ctx context.Context) (Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := DecodeTrackerMessage(b)
+		m, err := wire.DecodeTrackerMessage(b)
 		if err != nil {
 			return nil, err
 		}
@@ -154,19 +156,19 @@ func (c *client) next(ctx context.Context) (Message, error) {
 }
 
 // expect reads until a message of type typ, keeping others pending.
-func (c *client) expect(typ string) Message {
+func (c *client) expect(typ string) wire.Message {
 	c.t.Helper()
-	m, err := c.waitFor(typ, func(Message) bool { return true })
+	m, err := c.waitFor(typ, func(wire.Message) bool { return true })
 	if err != nil {
 		c.t.Fatalf("waiting for %s: %v", typ, err)
 	}
 	return m
 }
 
-func (c *client) waitFor(typ string, match func(Message) bool) (Message, error) {
+func (c *client) waitFor(typ string, match func(wire.Message) bool) (wire.Message, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	var skipped []Message
+	var skipped []wire.Message
 	defer func() {
 		c.mu.Lock()
 		c.pending = append(skipped, c.pending...)
@@ -187,11 +189,11 @@ func (c *client) waitFor(typ string, match func(Message) bool) (Message, error) 
 // lastNeighbors drains neighbors messages until one satisfying ok arrives.
 func (c *client) neighborsUntil(ok func([]string) bool) []string {
 	c.t.Helper()
-	m, err := c.waitFor(TypeNeighbors, func(m Message) bool { return ok(m.(*NeighborsMsg).Peers) })
+	m, err := c.waitFor(wire.TypeNeighbors, func(m wire.Message) bool { return ok(m.(*wire.NeighborsMsg).Peers) })
 	if err != nil {
 		c.t.Fatalf("waiting for neighbors: %v", err)
 	}
-	return m.(*NeighborsMsg).Peers
+	return m.(*wire.NeighborsMsg).Peers
 }
 
 // closed waits for the socket to be closed by the tracker and returns the
@@ -212,14 +214,14 @@ func (c *client) closed() websocket.StatusCode {
 }
 
 // want sends want and returns the peers answer.
-func (c *client) want(seq uint64) *PeersMsg {
+func (c *client) want(seq uint64) *wire.PeersMsg {
 	c.t.Helper()
-	c.send(&WantMsg{Seq: seq})
-	m, err := c.waitFor(TypePeers, func(m Message) bool { return m.(*PeersMsg).Seq == seq })
+	c.send(&wire.WantMsg{Seq: seq})
+	m, err := c.waitFor(wire.TypePeers, func(m wire.Message) bool { return m.(*wire.PeersMsg).Seq == seq })
 	if err != nil {
 		c.t.Fatalf("waiting for peers %d: %v", seq, err)
 	}
-	return m.(*PeersMsg)
+	return m.(*wire.PeersMsg)
 }
 
 // syncSeq is a segment number tests never use otherwise.
@@ -245,10 +247,10 @@ func contains(list []string, s string) bool {
 type sites []struct {
 	prefix netip.Prefix
 	name   string
-	policy Policy
+	policy wire.Policy
 }
 
-func (s sites) Site(a netip.Addr) (string, Policy, bool) {
+func (s sites) Site(a netip.Addr) (string, wire.Policy, bool) {
 	for _, x := range s {
 		if x.prefix.Contains(a) {
 			return x.name, x.policy, true
@@ -257,15 +259,15 @@ func (s sites) Site(a netip.Addr) (string, Policy, bool) {
 	return "", "", false
 }
 
-func site(prefix, name string, pol Policy) struct {
+func site(prefix, name string, pol wire.Policy) struct {
 	prefix netip.Prefix
 	name   string
-	policy Policy
+	policy wire.Policy
 } {
 	return struct {
 		prefix netip.Prefix
 		name   string
-		policy Policy
+		policy wire.Policy
 	}{netip.MustParsePrefix(prefix), name, pol}
 }
 
@@ -303,3 +305,6 @@ func (e *testEnv) metricValue(name string, labels map[string]string) float64 {
 	}
 	return -1
 }
+
+// hexSum is the wire form of a SHA-256.
+func hexSum(sum [32]byte) string { return wire.Digest{Sum: sum}.Hex() }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/classmesh/classmesh/internal/clientaddr"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Locality tiers of a candidate relative to a peer, best first.
@@ -22,7 +23,7 @@ type locality struct {
 	key    netip.Addr   // limitKey(addr): the unit of per-address limits, reports and neighbor diversity
 	prefix netip.Prefix // /24 or /48 around addr
 	site   string       // "" when in no site
-	policy Policy
+	policy wire.Policy
 	group  string // pairing group label (opaque to clients)
 }
 
@@ -98,7 +99,7 @@ func (t *Tracker) locate(a netip.Addr) locality {
 		}
 	}
 	switch {
-	case l.policy == PolicyOff:
+	case l.policy == wire.PolicyOff:
 		l.group = "off"
 	case l.site != "":
 		l.group = "site:" + l.site

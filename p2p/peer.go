@@ -12,11 +12,17 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // askerSlots is how many recent askers a peer remembers (the peers the
 // tracker pointed at it; they get drop if it turns out bad).
 const askerSlots = 8
+
+// maxPeerRanges bounds the ranges the tracker keeps per peer (the lowest
+// are forgotten).
+const maxPeerRanges = 64
 
 // peer is one tracker socket. Fields are grouped by who guards them.
 type peer struct {
@@ -40,7 +46,7 @@ type peer struct {
 	score     int32
 	drops     uint8 // drop-causing reports this peer made
 	askerPos  uint8
-	ranges    rangeSet
+	ranges    wire.RangeSet
 	nbrs      []*peer
 	askers    [askerSlots]uint64
 	lastFetch time.Time
@@ -76,11 +82,11 @@ func newPeerID() uint64 {
 func formatPeerID(id uint64) string {
 	s := strconv.FormatUint(id, 16)
 	const zeros = "0000000000000000"
-	return zeros[:PeerIDLen-len(s)] + s
+	return zeros[:wire.PeerIDLen-len(s)] + s
 }
 
 func parsePeerID(s string) (uint64, bool) {
-	if !ValidPeerID(s) {
+	if !wire.ValidPeerID(s) {
 		return 0, false
 	}
 	v, err := strconv.ParseUint(s, 16, 64)
@@ -88,7 +94,7 @@ func parsePeerID(s string) (uint64, bool) {
 }
 
 // uploads reports whether other peers may download from p.
-func (p *peer) uploads() bool { return p.upload && p.loc.policy == PolicyOn }
+func (p *peer) uploads() bool { return p.upload && p.loc.policy == wire.PolicyOn }
 
 // send queues b (an encoded message) for p. It never blocks: a full queue
 // closes p as a slow reader. It returns false when p is closing.
@@ -127,18 +133,18 @@ func (p *peer) relay(b []byte) bool {
 }
 
 // sendMsg encodes and queues m.
-func (p *peer) sendMsg(m Message) bool { return p.send(MustEncode(m)) }
+func (p *peer) sendMsg(m wire.Message) bool { return p.send(wire.MustEncode(m)) }
 
 // closeWith queues last (may be nil) and closes the socket with code once
 // the queue is written.
-func (p *peer) closeWith(last Message, code websocket.StatusCode, reason string) {
+func (p *peer) closeWith(last wire.Message, code websocket.StatusCode, reason string) {
 	p.qmu.Lock()
 	defer p.qmu.Unlock()
 	if p.closing {
 		return
 	}
 	if last != nil {
-		p.q = append(p.q, MustEncode(last))
+		p.q = append(p.q, wire.MustEncode(last))
 	}
 	p.closing, p.closeCode, p.closeReason = true, code, reason
 	p.kickLocked()

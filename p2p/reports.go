@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // How bad-bytes reports ("report ok:false reason:hash|size" about a peer)
@@ -281,7 +283,7 @@ func (t *Tracker) isolateLocked(sw *swarm, p, x *peer) {
 		return
 	}
 	p.block(x.id)
-	p.sendMsg(&DropMsg{Peer: x.ids, Reason: DropBadSegment})
+	p.sendMsg(&wire.DropMsg{Peer: x.ids, Reason: wire.DropBadSegment})
 	t.m.drops.WithLabelValues(dropCauseReporter).Inc()
 	if !p.isNeighbor(x) || p.grp == nil {
 		return
@@ -309,7 +311,7 @@ func (t *Tracker) dropLocked(sw *swarm, x *peer) {
 	}
 	// The reason goes out before the neighbor lists that no longer name
 	// x, so clients learn that x is bad, not merely gone.
-	b := MustEncode(&DropMsg{Peer: x.ids, Reason: DropBadSegment})
+	b := wire.MustEncode(&wire.DropMsg{Peer: x.ids, Reason: wire.DropBadSegment})
 	for _, q := range targets {
 		if !q.gone {
 			q.send(b)
@@ -319,6 +321,6 @@ func (t *Tracker) dropLocked(sw *swarm, x *peer) {
 	t.m.connFailures.WithLabelValues(failDropped).Inc()
 	t.log.Info("p2p: dropped peer for bad segments", "swarm", sw.id, "peer", x.ids, "addr", x.loc.addr,
 		"reporters", len(x.accusers))
-	x.closeWith(&ErrorMsg{Code: CodeDropped, Msg: "a segment you sent failed verification"},
+	x.closeWith(&wire.ErrorMsg{Code: wire.CodeDropped, Msg: "a segment you sent failed verification"},
 		websocket.StatusPolicyViolation, "bad segment")
 }

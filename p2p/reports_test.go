@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // reportAll makes c report every uploader in ups for seq as bad (hash)
@@ -14,7 +16,7 @@ import (
 func reportAll(c *client, ups []*client, seq uint64) {
 	c.t.Helper()
 	for _, u := range ups {
-		c.send(&ReportMsg{Seq: seq, Source: SourcePeer, Peer: u.id, Bytes: 0, Reason: ReasonHash})
+		c.send(&wire.ReportMsg{Seq: seq, Source: wire.SourcePeer, Peer: u.id, Bytes: 0, Reason: wire.ReasonHash})
 	}
 	c.sync()
 }
@@ -57,7 +59,7 @@ func TestReportsFromOneAddressDropNobody(t *testing.T) {
 	var honest []*client
 	for i := range 10 {
 		u := e.join(fmt.Sprintf("10.0.0.%d", i+1), testSwarm, true)
-		u.send(&HaveMsg{Ranges: []Range{{0, 5}}})
+		u.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 5}}})
 		u.sync()
 		honest = append(honest, u)
 	}
@@ -101,7 +103,7 @@ func TestBadUploaderDroppedByIndependentReporters(t *testing.T) {
 	var sum [32]byte
 	e.tr.PutHash(testSwarm, 3, sum, 10)
 	bad := e.join("10.0.0.1", testSwarm, true)
-	bad.send(&HaveMsg{Ranges: []Range{{0, 5}}})
+	bad.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 5}}})
 	bad.sync()
 	r1 := e.join("10.0.0.2", testSwarm, true)
 	r1b := e.join("10.0.0.2", testSwarm, true) // same address, other socket
@@ -111,11 +113,11 @@ func TestBadUploaderDroppedByIndependentReporters(t *testing.T) {
 			t.Fatalf("want: %+v", p)
 		}
 	}
-	r1.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Reason: ReasonHash})
-	if _, err := r1.waitFor(TypeDrop, func(m Message) bool { return m.(*DropMsg).Peer == bad.id }); err != nil {
+	r1.send(&wire.ReportMsg{Seq: 3, Source: wire.SourcePeer, Peer: bad.id, Reason: wire.ReasonHash})
+	if _, err := r1.waitFor(wire.TypeDrop, func(m wire.Message) bool { return m.(*wire.DropMsg).Peer == bad.id }); err != nil {
 		t.Fatalf("reporter not told to stop using the accused: %v", err)
 	}
-	r1b.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Reason: ReasonSize})
+	r1b.send(&wire.ReportMsg{Seq: 3, Source: wire.SourcePeer, Peer: bad.id, Reason: wire.ReasonSize})
 	r1b.sync()
 	bad.sync() // one address, two sockets: still joined
 	if p := r1.want(3); contains(p.Peers, bad.id) {
@@ -125,8 +127,8 @@ func TestBadUploaderDroppedByIndependentReporters(t *testing.T) {
 		t.Fatalf("duplicate reports %v, want 1", v)
 	}
 
-	r2.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Reason: ReasonHash})
-	if m := bad.expect(TypeError).(*ErrorMsg); m.Code != CodeDropped {
+	r2.send(&wire.ReportMsg{Seq: 3, Source: wire.SourcePeer, Peer: bad.id, Reason: wire.ReasonHash})
+	if m := bad.expect(wire.TypeError).(*wire.ErrorMsg); m.Code != wire.CodeDropped {
 		t.Fatalf("bad peer got %+v", m)
 	}
 	if st := bad.closed(); st != websocket.StatusPolicyViolation {
@@ -159,12 +161,12 @@ func TestUncorroboratedReporterDeprioritised(t *testing.T) {
 	var ups []*client
 	for i := range DefaultReportBurst + 1 {
 		u := e.join(fmt.Sprintf("10.0.0.%d", i+1), testSwarm, true)
-		u.send(&HaveMsg{Ranges: []Range{{0, 9}}})
+		u.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 9}}})
 		u.sync()
 		ups = append(ups, u)
 	}
 	liar := e.join("10.0.0.66", testSwarm, true)
-	liar.send(&HaveMsg{Ranges: []Range{{0, 9}}})
+	liar.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 9}}})
 	liar.want(3)
 	reportAll(liar, ups, 3)
 	for name, want := range map[string]float64{reportAccepted: DefaultReportBurst, reportIgnoredBudget: 1} {
@@ -245,7 +247,7 @@ func TestDropQuorumAddresses(t *testing.T) {
 			var sum [32]byte
 			e.tr.PutHash(testSwarm, 3, sum, 10)
 			x := e.join(tt.accused, testSwarm, true)
-			x.send(&HaveMsg{Ranges: []Range{{3, 3}}})
+			x.send(&wire.HaveMsg{Ranges: []wire.Range{{3, 3}}})
 			x.sync()
 			for _, a := range tt.reporters {
 				r := e.join(a, testSwarm, false)
@@ -258,7 +260,7 @@ func TestDropQuorumAddresses(t *testing.T) {
 				stillServed(t, e, []*client{x})
 				return
 			}
-			if m := x.expect(TypeError).(*ErrorMsg); m.Code != CodeDropped {
+			if m := x.expect(wire.TypeError).(*wire.ErrorMsg); m.Code != wire.CodeDropped {
 				t.Fatalf("accused got %+v", m)
 			}
 		})
@@ -279,14 +281,14 @@ func TestReportStandingOutlivesSockets(t *testing.T) {
 	var ups []*client
 	for i, sw := range []string{testSwarm, other, other} {
 		u := e.join(fmt.Sprintf("10.0.0.%d", i+1), sw, true)
-		u.send(&HaveMsg{Ranges: []Range{{3, 3}}})
+		u.send(&wire.HaveMsg{Ranges: []wire.Range{{3, 3}}})
 		u.sync()
 		ups = append(ups, u)
 	}
 	liar := e.join("10.0.0.66", testSwarm, true)
 	liar.want(3)
 	reportAll(liar, ups[:1], 3) // spends the only token
-	liar.send(&ByeMsg{})
+	liar.send(&wire.ByeMsg{})
 	liar.closed()
 	e.tr.reports.sweep(clk.advance(time.Second))
 	again := e.join("10.0.0.66", other, true)
@@ -333,8 +335,8 @@ func TestSignalFloodCannotCloseVictim(t *testing.T) {
 	e := newEnv(t, Config{MsgRate: 1000, MsgBurst: 1000})
 	victim := e.join("10.0.0.1", testSwarm, true)
 	victim.conn.SetReadLimit(1 << 20)
-	data := []byte(`{"candidate":{"c":"` + strings.Repeat("x", MaxMessageBytes-200) + `"}}`)
-	raw := string(MustEncode(&SignalMsg{To: victim.id, Data: data}))
+	data := []byte(`{"candidate":{"c":"` + strings.Repeat("x", wire.MaxMessageBytes-200) + `"}}`)
+	raw := string(wire.MustEncode(&wire.SignalMsg{To: victim.id, Data: data}))
 	var flood []*client
 	for range 5 {
 		a := e.join("10.0.0.66", testSwarm, true)

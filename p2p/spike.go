@@ -3,6 +3,8 @@ package p2p
 import (
 	"sort"
 	"time"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Hysteresis: spike mode ends only after SpikeCalm below these fractions
@@ -106,5 +108,5 @@ func (t *Tracker) updateSwarmSpike(sw *swarm, n int, now time.Time) {
 		return
 	}
 	sw.spike = spike
-	sw.broadcastLocked(MustEncode(&ConfigMsg{Config: t.clientConfig(spike)}))
+	sw.broadcastLocked(wire.MustEncode(&wire.ConfigMsg{Config: t.clientConfig(spike)}))
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/coder/websocket"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 type fakeClock struct {
@@ -32,13 +34,13 @@ func (c *fakeClock) advance(d time.Duration) time.Time {
 	return c.t
 }
 
-func spikeConfig(c *client, spike bool) ClientConfig {
+func spikeConfig(c *client, spike bool) wire.ClientConfig {
 	c.t.Helper()
-	m, err := c.waitFor(TypeConfig, func(m Message) bool { return m.(*ConfigMsg).Config.Spike == spike })
+	m, err := c.waitFor(wire.TypeConfig, func(m wire.Message) bool { return m.(*wire.ConfigMsg).Config.Spike == spike })
 	if err != nil {
 		c.t.Fatalf("waiting for config spike=%v: %v", spike, err)
 	}
-	return m.(*ConfigMsg).Config
+	return m.(*wire.ConfigMsg).Config
 }
 
 func TestSpikeSwarmSize(t *testing.T) {
@@ -64,7 +66,7 @@ func TestSpikeSwarmSize(t *testing.T) {
 	}
 	// Down to 2 (< 80 % of 3): calm only after SpikeCalm.
 	for _, x := range []*client{c, d} {
-		x.send(&ByeMsg{})
+		x.send(&wire.ByeMsg{})
 		x.closed()
 	}
 	waitPeers(t, e, testSwarm, 2)
@@ -118,11 +120,11 @@ func waitPeers(t *testing.T, e *testEnv, swarm string, n int) {
 
 func TestOffloadAccounting(t *testing.T) {
 	clk := newFakeClock()
-	e := newEnv(t, Config{Now: clk.Now, Sites: sites{site("10.1.0.0/16", "campus", PolicyOn)}})
+	e := newEnv(t, Config{Now: clk.Now, Sites: sites{site("10.1.0.0/16", "campus", wire.PolicyOn)}})
 	c := e.join("10.1.0.5", testSwarm, true)
 	e.tr.Served(testSwarm, netip.MustParseAddr("10.1.0.5"), 1000)
-	c.send(&ReportMsg{Seq: 1, Source: SourceHTTP, Bytes: 1000, OK: true})
-	c.send(&ReportMsg{Seq: 2, Source: SourcePeer, Peer: "0123456789abcdef", Bytes: 3000, OK: true})
+	c.send(&wire.ReportMsg{Seq: 1, Source: wire.SourceHTTP, Bytes: 1000, OK: true})
+	c.send(&wire.ReportMsg{Seq: 2, Source: wire.SourcePeer, Peer: "0123456789abcdef", Bytes: 3000, OK: true})
 	c.sync()
 	e.tr.tick(clk.advance(time.Second))
 	checks := []struct {
@@ -161,13 +163,13 @@ func TestManyClientsResponsive(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			c.send(&JoinMsg{Swarm: fmt.Sprintf("vod/course%d/v720", i%5), Upload: true})
-			if _, err := c.waitFor(TypeWelcome, func(Message) bool { return true }); err != nil {
+			c.send(&wire.JoinMsg{Swarm: fmt.Sprintf("vod/course%d/v720", i%5), Upload: true})
+			if _, err := c.waitFor(wire.TypeWelcome, func(wire.Message) bool { return true }); err != nil {
 				return fmt.Errorf("client %d welcome: %w", i, err)
 			}
-			c.send(&HaveMsg{Ranges: []Range{{0, uint64(i % 10)}}})
-			c.send(&WantMsg{Seq: uint64(i%10 + 1)})
-			if _, err := c.waitFor(TypePeers, func(Message) bool { return true }); err != nil {
+			c.send(&wire.HaveMsg{Ranges: []wire.Range{{0, uint64(i % 10)}}})
+			c.send(&wire.WantMsg{Seq: uint64(i%10 + 1)})
+			if _, err := c.waitFor(wire.TypePeers, func(wire.Message) bool { return true }); err != nil {
 				return fmt.Errorf("client %d peers: %w", i, err)
 			}
 			clients[i] = c

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // neighborSample bounds how many open peers are ranked when choosing
@@ -38,7 +40,7 @@ type group struct {
 }
 
 func newSwarm(id string) *swarm {
-	kind, name, _, _ := SplitSwarm(id)
+	kind, name, _, _ := wire.SplitSwarm(id)
 	return &swarm{id: id, kind: kind, asset: name,
 		peers: make(map[uint64]*peer), groups: make(map[string]*group)}
 }
@@ -59,7 +61,7 @@ type outbox map[*peer]struct{}
 func (o outbox) flushNeighbors() {
 	for p := range o {
 		if !p.gone {
-			p.sendMsg(&NeighborsMsg{Peers: p.neighborIDs()})
+			p.sendMsg(&wire.NeighborsMsg{Peers: p.neighborIDs()})
 		}
 	}
 }
@@ -69,7 +71,7 @@ func (o outbox) flushNeighbors() {
 func (s *swarm) addLocked(p *peer, maxPeers int) {
 	s.peers[p.id] = p
 	p.openIdx = -1
-	if p.loc.policy == PolicyOff {
+	if p.loc.policy == wire.PolicyOff {
 		return
 	}
 	g := s.group(p.loc.group)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // ErrClosed is returned by Start after Close.
@@ -208,7 +210,7 @@ func (t *Tracker) sweepIdle(now time.Time) {
 // when the edge packaged or cached it, and pushes it to the swarm's peers
 // if it is new.
 func (t *Tracker) PutHash(swarm string, seq uint64, sum [32]byte, size int64) {
-	if !ValidSwarm(swarm) || seq > MaxSeq || size < 0 {
+	if !wire.ValidSwarm(swarm) || seq > wire.MaxSeq || size < 0 {
 		return
 	}
 	if !t.hashes.put(swarm, seq, sum, size) {
@@ -218,7 +220,7 @@ func (t *Tracker) PutHash(swarm string, seq uint64, sum [32]byte, size int64) {
 	if sw == nil {
 		return
 	}
-	b := MustEncode(&HashMsg{Seq: seq, SHA256: hexSum(sum), Size: size})
+	b := wire.MustEncode(&wire.HashMsg{Seq: seq, SHA256: wire.Digest{Sum: sum}.Hex(), Size: size})
 	sw.mu.Lock()
 	sw.broadcastLocked(b)
 	sw.mu.Unlock()
@@ -227,7 +229,7 @@ func (t *Tracker) PutHash(swarm string, seq uint64, sum [32]byte, size int64) {
 // Hash returns the recorded hash of a segment.
 func (t *Tracker) Hash(swarm string, seq uint64) (sum [32]byte, size int64, ok bool) {
 	e, ok := t.hashes.get(swarm, seq)
-	return e.sum, e.size, ok
+	return e.Sum, e.Size, ok
 }
 
 // Served counts segment bytes the edge served over HTTP for swarm to
@@ -237,7 +239,7 @@ func (t *Tracker) Served(swarm string, client netip.Addr, bytes int64) {
 	if bytes <= 0 {
 		return
 	}
-	if swarm != "" && !ValidSwarm(swarm) {
+	if swarm != "" && !wire.ValidSwarm(swarm) {
 		swarm = ""
 	}
 	t.acct.served(swarm, t.siteOf(client), bytes, t.cfg.Now())
@@ -247,15 +249,15 @@ func (t *Tracker) Served(swarm string, client netip.Addr, bytes int64) {
 // exists: each group's chosen fetchers get a fetch message at once.
 func (t *Tracker) SegmentAvailable(swarm string, seq uint64) {
 	sw := t.swarm(swarm)
-	if sw == nil || seq > MaxSeq {
+	if sw == nil || seq > wire.MaxSeq {
 		return
 	}
 	now := t.cfg.Now()
-	msg := &FetchMsg{Seq: seq}
+	msg := &wire.FetchMsg{Seq: seq}
 	if e, ok := t.hashes.get(swarm, seq); ok {
-		msg.SHA256, msg.Size = hexSum(e.sum), e.size
+		msg.SHA256, msg.Size = e.Hex(), e.Size
 	}
-	b := MustEncode(msg)
+	b := wire.MustEncode(msg)
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	for _, g := range sw.groups {
@@ -272,8 +274,8 @@ func (t *Tracker) swarm(id string) *swarm {
 }
 
 // clientConfig is the config object for a swarm in or out of spike mode.
-func (t *Tracker) clientConfig(spike bool) ClientConfig {
-	c := ClientConfig{MaxPeers: t.cfg.MaxPeers, P2PWindowS: t.cfg.Window, HTTPMarginS: t.cfg.HTTPMarginS, Spike: spike}
+func (t *Tracker) clientConfig(spike bool) wire.ClientConfig {
+	c := wire.ClientConfig{MaxPeers: t.cfg.MaxPeers, P2PWindowS: t.cfg.Window, HTTPMarginS: t.cfg.HTTPMarginS, Spike: spike}
 	if spike {
 		c.P2PWindowS = t.cfg.SpikeWindow
 	}

@@ -8,19 +8,21 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 func TestJoinWelcome(t *testing.T) {
 	e := newEnv(t, Config{MaxPeers: 3})
 	a := e.join("10.0.0.1", testSwarm, true)
 	w := a.welcome
-	if w.V != 1 || !ValidPeerID(w.Peer) || w.Policy != PolicyOn || w.Group != "net:10.0.0.0/24" {
+	if w.V != 1 || !wire.ValidPeerID(w.Peer) || w.Policy != wire.PolicyOn || w.Group != "net:10.0.0.0/24" {
 		t.Fatalf("welcome %+v", w)
 	}
 	if w.Config.MaxPeers != 3 || w.Config.P2PWindowS != DefaultWindow || w.Config.Spike {
 		t.Fatalf("config %+v", w.Config)
 	}
-	if n := a.expect(TypeNeighbors).(*NeighborsMsg); len(n.Peers) != 0 {
+	if n := a.expect(wire.TypeNeighbors).(*wire.NeighborsMsg); len(n.Peers) != 0 {
 		t.Fatalf("first peer has neighbors %v", n.Peers)
 	}
 	b := e.join("10.0.0.2", testSwarm, true)
@@ -31,7 +33,7 @@ func TestJoinWelcome(t *testing.T) {
 		t.Fatalf("a neighbors %v, want %s", got, b.id)
 	}
 	// b leaves: a gets an empty list.
-	b.send(&ByeMsg{})
+	b.send(&wire.ByeMsg{})
 	if st := b.closed(); st != websocket.StatusNormalClosure {
 		t.Fatalf("bye close status %v", st)
 	}
@@ -40,13 +42,13 @@ func TestJoinWelcome(t *testing.T) {
 
 func TestPolicies(t *testing.T) {
 	e := newEnv(t, Config{Sites: sites{
-		site("10.1.0.0/16", "campus", PolicyOn),
-		site("10.2.0.0/16", "dorms", PolicyDownloadOnly),
-		site("10.3.0.0/16", "exam-hall", PolicyOff),
+		site("10.1.0.0/16", "campus", wire.PolicyOn),
+		site("10.2.0.0/16", "dorms", wire.PolicyDownloadOnly),
+		site("10.3.0.0/16", "exam-hall", wire.PolicyOff),
 	}})
 	t.Run("off", func(t *testing.T) {
 		c := e.join("10.3.0.1", testSwarm, true)
-		if c.welcome.Policy != PolicyOff {
+		if c.welcome.Policy != wire.PolicyOff {
 			t.Fatalf("policy %q", c.welcome.Policy)
 		}
 		e.join("10.3.0.2", testSwarm, true)
@@ -56,10 +58,10 @@ func TestPolicies(t *testing.T) {
 	})
 	t.Run("download-only", func(t *testing.T) {
 		up := e.join("10.2.0.1", "vod/x/r", true) // upload:true, but the site says download-only
-		if up.welcome.Policy != PolicyDownloadOnly || up.welcome.Group != "site:dorms" {
+		if up.welcome.Policy != wire.PolicyDownloadOnly || up.welcome.Group != "site:dorms" {
 			t.Fatalf("welcome %+v", up.welcome)
 		}
-		up.send(&HaveMsg{Ranges: []Range{{0, 10}}})
+		up.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 10}}})
 		down := e.join("10.2.0.2", "vod/x/r", true)
 		// Neither is ever a source: no neighbors (no uploaders), never listed.
 		if p := down.want(3); len(p.Peers) != 0 || !p.Fetch {
@@ -68,7 +70,7 @@ func TestPolicies(t *testing.T) {
 	})
 	t.Run("on", func(t *testing.T) {
 		a := e.join("10.1.0.1", "vod/y/r", true)
-		a.send(&HaveMsg{Ranges: []Range{{0, 10}}})
+		a.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 10}}})
 		a.sync()
 		dorm := e.join("10.1.9.9", "vod/y/r", false) // same site, no upload
 		if p := dorm.want(3); p.Fetch || !contains(p.Peers, a.id) {
@@ -78,7 +80,7 @@ func TestPolicies(t *testing.T) {
 }
 
 func TestLocalityGroups(t *testing.T) {
-	e := newEnv(t, Config{MaxPeers: 1, Sites: sites{site("172.16.0.0/12", "campus", PolicyOn)}})
+	e := newEnv(t, Config{MaxPeers: 1, Sites: sites{site("172.16.0.0/12", "campus", wire.PolicyOn)}})
 	tests := []struct {
 		name      string
 		holders   []string // peers holding segment 3, joined in order
@@ -99,7 +101,7 @@ func TestLocalityGroups(t *testing.T) {
 			var hs []*client
 			for _, a := range tt.holders {
 				h := e.join(a, swarm, true)
-				h.send(&HaveMsg{Ranges: []Range{{0, 5}}})
+				h.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 5}}})
 				h.sync()
 				hs = append(hs, h)
 			}
@@ -125,7 +127,7 @@ func TestCrossGroupRegion(t *testing.T) {
 	if a.welcome.Group != "region:eu" || b.welcome.Group != "region:eu" {
 		t.Fatalf("groups %q %q", a.welcome.Group, b.welcome.Group)
 	}
-	if nb := b.expect(TypeNeighbors).(*NeighborsMsg).Peers; !contains(nb, a.id) {
+	if nb := b.expect(wire.TypeNeighbors).(*wire.NeighborsMsg).Peers; !contains(nb, a.id) {
 		t.Fatalf("cross-prefix neighbors %v", nb)
 	}
 }
@@ -144,8 +146,8 @@ func TestFetcherAssignment(t *testing.T) {
 		t.Fatalf("second asker: %+v", p)
 	}
 	// a announces it: it is now a holder, listed first.
-	a.send(&HaveMsg{Ranges: []Range{{7, 7}}})
-	b.send(&HaveMsg{Ranges: []Range{{7, 7}}})
+	a.send(&wire.HaveMsg{Ranges: []wire.Range{{7, 7}}})
+	b.send(&wire.HaveMsg{Ranges: []wire.Range{{7, 7}}})
 	a.sync()
 	b.sync()
 	p := c.want(7)
@@ -153,7 +155,7 @@ func TestFetcherAssignment(t *testing.T) {
 		t.Fatalf("third asker: %+v", p)
 	}
 	// After lost, b is no longer a holder.
-	b.send(&LostMsg{Ranges: []Range{{0, 100}}})
+	b.send(&wire.LostMsg{Ranges: []wire.Range{{0, 100}}})
 	b.sync()
 	d := e.join("10.0.0.4", testSwarm, true)
 	if p := d.want(7); contains(p.Peers, b.id) || !contains(p.Peers, a.id) {
@@ -204,7 +206,7 @@ func TestLiveFetchPush(t *testing.T) {
 	}
 	var inGroup string
 	for _, id := range fetchers {
-		f := byID[id].expect(TypeFetch).(*FetchMsg)
+		f := byID[id].expect(wire.TypeFetch).(*wire.FetchMsg)
 		if f.Seq != 42 || f.SHA256 != hexSum(sum) || f.Size != 1234 {
 			t.Fatalf("fetch message %+v", f)
 		}
@@ -237,24 +239,24 @@ func TestBadPeerDrop(t *testing.T) {
 	bad.neighborsUntil(func(p []string) bool { return contains(p, victim.id) && contains(p, bystander.id) })
 	var sum [32]byte
 	e.tr.PutHash(testSwarm, 3, sum, 10)
-	bad.send(&HaveMsg{Ranges: []Range{{0, 5}}})
+	bad.send(&wire.HaveMsg{Ranges: []wire.Range{{0, 5}}})
 	bad.sync()
 	for _, c := range []*client{victim, second} {
 		if p := c.want(3); !contains(p.Peers, bad.id) {
 			t.Fatalf("want: %+v", p)
 		}
 	}
-	victim.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Bytes: 10, Reason: ReasonHash})
+	victim.send(&wire.ReportMsg{Seq: 3, Source: wire.SourcePeer, Peer: bad.id, Bytes: 10, Reason: wire.ReasonHash})
 	victim.sync()
-	second.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: bad.id, Bytes: 10, Reason: ReasonSize})
-	if m := bad.expect(TypeError).(*ErrorMsg); m.Code != CodeDropped {
+	second.send(&wire.ReportMsg{Seq: 3, Source: wire.SourcePeer, Peer: bad.id, Bytes: 10, Reason: wire.ReasonSize})
+	if m := bad.expect(wire.TypeError).(*wire.ErrorMsg); m.Code != wire.CodeDropped {
 		t.Fatalf("bad peer got %+v", m)
 	}
 	if st := bad.closed(); st != websocket.StatusPolicyViolation {
 		t.Fatalf("close status %v", st)
 	}
 	for _, c := range []*client{victim, second, bystander} {
-		if _, err := c.waitFor(TypeDrop, func(m Message) bool { return m.(*DropMsg).Peer == bad.id }); err != nil {
+		if _, err := c.waitFor(wire.TypeDrop, func(m wire.Message) bool { return m.(*wire.DropMsg).Peer == bad.id }); err != nil {
 			t.Fatalf("no drop: %v", err)
 		}
 	}
@@ -273,7 +275,7 @@ func TestBadReportNotVerified(t *testing.T) {
 	e := newEnv(t, Config{})
 	a := e.join("10.0.0.1", testSwarm, true)
 	b := e.join("10.7.0.1", testSwarm, true) // other group: cannot have got bytes from a
-	b.send(&ReportMsg{Seq: 3, Source: SourcePeer, Peer: a.id, Bytes: 10, Reason: ReasonHash})
+	b.send(&wire.ReportMsg{Seq: 3, Source: wire.SourcePeer, Peer: a.id, Bytes: 10, Reason: wire.ReasonHash})
 	// a is still served: its want is answered.
 	if p := a.want(1); !p.Fetch {
 		t.Fatalf("a after unverified report: %+v", p)
@@ -285,13 +287,13 @@ func TestSignalRelay(t *testing.T) {
 	a := e.join("10.0.0.1", testSwarm, true)
 	b := e.join("10.0.0.2", testSwarm, true)
 	far := e.join("10.5.0.1", testSwarm, true)
-	a.send(&SignalMsg{To: b.id, Data: []byte(`{"sdp":{"type":"offer","sdp":"v=0"}}`)})
-	s := b.expect(TypeSignal).(*SignalMsg)
+	a.send(&wire.SignalMsg{To: b.id, Data: []byte(`{"sdp":{"type":"offer","sdp":"v=0"}}`)})
+	s := b.expect(wire.TypeSignal).(*wire.SignalMsg)
 	if s.From != a.id || string(s.Data) != `{"sdp":{"type":"offer","sdp":"v=0"}}` {
 		t.Fatalf("relayed %+v", s)
 	}
-	a.send(&SignalMsg{To: far.id, Data: []byte(`{}`)})
-	if m := a.expect(TypeError).(*ErrorMsg); m.Code != CodeUnknownPeer {
+	a.send(&wire.SignalMsg{To: far.id, Data: []byte(`{}`)})
+	if m := a.expect(wire.TypeError).(*wire.ErrorMsg); m.Code != wire.CodeUnknownPeer {
 		t.Fatalf("cross-group signal: %+v", m)
 	}
 }
@@ -302,23 +304,23 @@ func TestBadInput(t *testing.T) {
 		name, msg, code string
 		joinFirst       bool
 	}{
-		{"not json", `{{{`, CodeBadMessage, false},
-		{"unknown type", `{"t":"hello"}`, CodeBadMessage, true},
-		{"unknown field", `{"t":"want","seq":1,"evil":true}`, CodeBadMessage, true},
-		{"before join", `{"t":"want","seq":1}`, CodeOutOfOrder, false},
-		{"second join", `{"t":"join","swarm":"vod/a/b"}`, CodeOutOfOrder, true},
-		{"oversized", `{"t":"want","seq":1,"x":"` + strings.Repeat("x", MaxMessageBytes) + `"}`, CodeTooLarge, true},
+		{"not json", `{{{`, wire.CodeBadMessage, false},
+		{"unknown type", `{"t":"hello"}`, wire.CodeBadMessage, true},
+		{"unknown field", `{"t":"want","seq":1,"evil":true}`, wire.CodeBadMessage, true},
+		{"before join", `{"t":"want","seq":1}`, wire.CodeOutOfOrder, false},
+		{"second join", `{"t":"join","swarm":"vod/a/b"}`, wire.CodeOutOfOrder, true},
+		{"oversized", `{"t":"want","seq":1,"x":"` + strings.Repeat("x", wire.MaxMessageBytes) + `"}`, wire.CodeTooLarge, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := e.dial("10.0.0.1")
 			if tt.joinFirst {
-				c.send(&JoinMsg{Swarm: testSwarm})
-				c.expect(TypeWelcome)
+				c.send(&wire.JoinMsg{Swarm: testSwarm})
+				c.expect(wire.TypeWelcome)
 			}
 			for i := range DefaultMaxErrors {
 				c.sendRaw(tt.msg)
-				if m := c.expect(TypeError).(*ErrorMsg); m.Code != tt.code {
+				if m := c.expect(wire.TypeError).(*wire.ErrorMsg); m.Code != tt.code {
 					t.Fatalf("message %d: error %+v, want %s", i, m, tt.code)
 				}
 			}
@@ -333,7 +335,7 @@ func TestBadInput(t *testing.T) {
 	if err := c.conn.Write(ctx, websocket.MessageBinary, []byte{1, 2}); err != nil {
 		t.Fatal(err)
 	}
-	if m := c.expect(TypeError).(*ErrorMsg); m.Code != CodeBadMessage {
+	if m := c.expect(wire.TypeError).(*wire.ErrorMsg); m.Code != wire.CodeBadMessage {
 		t.Fatalf("binary: %+v", m)
 	}
 	e.join("10.0.0.2", testSwarm, true)
@@ -362,14 +364,14 @@ func TestRateLimits(t *testing.T) {
 	t.Run("per connection", func(t *testing.T) {
 		e := newEnv(t, Config{MsgRate: 0.001, MsgBurst: 3})
 		c := e.join("", testSwarm, true) // join took one token
-		c.send(&HaveMsg{})
-		c.send(&HaveMsg{})
+		c.send(&wire.HaveMsg{})
+		c.send(&wire.HaveMsg{})
 		codes := map[string]int{}
 		for range DefaultMaxErrors {
-			c.send(&HaveMsg{})
-			codes[c.expect(TypeError).(*ErrorMsg).Code]++
+			c.send(&wire.HaveMsg{})
+			codes[c.expect(wire.TypeError).(*wire.ErrorMsg).Code]++
 		}
-		if codes[CodeRateLimited] != DefaultMaxErrors {
+		if codes[wire.CodeRateLimited] != DefaultMaxErrors {
 			t.Fatalf("codes %v", codes)
 		}
 		if st := c.closed(); st != websocket.StatusPolicyViolation {
@@ -431,10 +433,10 @@ func TestNeighborRefill(t *testing.T) {
 	b := e.join("10.0.0.2", testSwarm, true)
 	a.neighborsUntil(func(p []string) bool { return contains(p, b.id) })
 	c := e.join("10.0.0.3", testSwarm, true) // a and b are full
-	if nb := c.expect(TypeNeighbors).(*NeighborsMsg).Peers; len(nb) != 0 {
+	if nb := c.expect(wire.TypeNeighbors).(*wire.NeighborsMsg).Peers; len(nb) != 0 {
 		t.Fatalf("c neighbors %v", nb)
 	}
-	b.send(&ByeMsg{})
+	b.send(&wire.ByeMsg{})
 	b.closed()
 	a.neighborsUntil(func(p []string) bool { return len(p) == 1 && p[0] == c.id })
 	c.neighborsUntil(func(p []string) bool { return len(p) == 1 && p[0] == a.id })

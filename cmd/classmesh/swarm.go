@@ -10,7 +10,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/classmesh/classmesh/p2p/swarm"
+	swarm "github.com/classmesh/classmesh/p2p/viewers"
 )
 
 const swarmUsage = `Usage:

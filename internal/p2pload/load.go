@@ -16,7 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 type options struct {
@@ -161,12 +161,12 @@ func connect(ctx context.Context, o options, hc *http.Client, i int, st *stats) 
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, _, err := websocket.Dial(dctx, o.url, &websocket.DialOptions{
-		HTTPClient: hc, Subprotocols: []string{p2p.Subprotocol}})
+		HTTPClient: hc, Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
 		st.fail("dial", err)
 		return nil, err
 	}
-	conn.SetReadLimit(p2p.MaxMessageBytes)
+	conn.SetReadLimit(wire.MaxMessageBytes)
 	st.connected.Add(1)
 	st.open.Add(1)
 	p := &loadPeer{i: i, conn: conn, seq: uint64(rand.IntN(50))}
@@ -174,7 +174,7 @@ func connect(ctx context.Context, o options, hc *http.Client, i int, st *stats) 
 	if len(o.swarmList) > 0 {
 		swarm = o.swarmList[i%len(o.swarmList)]
 	}
-	if err := p.send(dctx, st, &p2p.JoinMsg{Swarm: swarm, Upload: true}); err != nil {
+	if err := p.send(dctx, st, &wire.JoinMsg{Swarm: swarm, Upload: true}); err != nil {
 		st.fail("join", err)
 		st.open.Add(-1)
 		_ = conn.CloseNow()
@@ -183,10 +183,10 @@ func connect(ctx context.Context, o options, hc *http.Client, i int, st *stats) 
 	return p, nil
 }
 
-func (p *loadPeer) send(ctx context.Context, st *stats, m p2p.Message) error {
+func (p *loadPeer) send(ctx context.Context, st *stats, m wire.Message) error {
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := p.conn.Write(wctx, websocket.MessageText, p2p.MustEncode(m)); err != nil {
+	if err := p.conn.Write(wctx, websocket.MessageText, wire.MustEncode(m)); err != nil {
 		return err
 	}
 	st.sent.Add(1)
@@ -209,13 +209,13 @@ func (p *loadPeer) read(ctx context.Context, st *stats) {
 			return
 		}
 		st.received.Add(1)
-		m, err := p2p.DecodeTrackerMessage(b)
+		m, err := wire.DecodeTrackerMessage(b)
 		switch m := m.(type) {
-		case *p2p.WelcomeMsg:
+		case *wire.WelcomeMsg:
 			st.welcomed.Add(1)
-		case *p2p.PeersMsg:
+		case *wire.PeersMsg:
 			st.answers.Add(1)
-		case *p2p.ErrorMsg:
+		case *wire.ErrorMsg:
 			st.fail("error_"+m.Code, errors.New(m.Msg))
 		case nil:
 			if err != nil {
@@ -251,10 +251,10 @@ func hold(ctx context.Context, o options, peers []*loadPeer, st *stats) {
 			p := peers[i%len(peers)]
 			i++
 			p.seq++
-			if p.send(ctx, st, &p2p.HaveMsg{Ranges: []p2p.Range{{p.seq - 1, p.seq - 1}}}) != nil {
+			if p.send(ctx, st, &wire.HaveMsg{Ranges: []wire.Range{{p.seq - 1, p.seq - 1}}}) != nil {
 				continue
 			}
-			_ = p.send(ctx, st, &p2p.WantMsg{Seq: p.seq})
+			_ = p.send(ctx, st, &wire.WantMsg{Seq: p.seq})
 		}
 	}
 }

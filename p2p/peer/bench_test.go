@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // BenchmarkPeerTransfer measures one 750 kB segment (2 s at 3 Mbit/s)
@@ -23,7 +24,7 @@ func BenchmarkPeerTransfer(b *testing.B) {
 	data := make([]byte, 750_000)
 	_, _ = rand.Read(data)
 	sum := sha256.Sum256(data)
-	src.keep(seq, entry{data: data, source: p2p.SourceHTTP}, nil)
+	src.keep(seq, entry{data: data, source: wire.SourceHTTP}, nil)
 	dst.hashes.putHex(seq, hex.EncodeToString(sum[:]), int64(len(data)))
 	waitFor(b, 5*time.Second, "the have", func() bool {
 		ls := dst.openLinks(nil)

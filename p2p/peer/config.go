@@ -11,7 +11,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Defaults.
@@ -46,7 +46,7 @@ type Config struct {
 	// rate caps still apply.
 	TrackerURL string
 	// MediaURL is the media playlist URL. The swarm id is derived from it
-	// (p2p.ParseSwarm) unless Swarm is set; hashes.json and segments named
+	// (wire.ParseSwarm) unless Swarm is set; hashes.json and segments named
 	// by tracker "fetch" pushes (seg-N.m4s) are resolved against it.
 	// Required with TrackerURL.
 	MediaURL string
@@ -116,8 +116,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: negative size or rate", ErrBadConfig)
 	case c.ConnectTimeout < 0, c.WantTimeout < 0:
 		return fmt.Errorf("%w: negative timeout", ErrBadConfig)
-	case c.MaxSegmentBytes > p2p.MaxSegmentBytes:
-		return fmt.Errorf("%w: MaxSegmentBytes above %d", ErrBadConfig, p2p.MaxSegmentBytes)
+	case c.MaxSegmentBytes > wire.MaxSegmentBytes:
+		return fmt.Errorf("%w: MaxSegmentBytes above %d", ErrBadConfig, wire.MaxSegmentBytes)
 	}
 	if c.TrackerURL == "" {
 		return nil
@@ -129,10 +129,10 @@ func (c Config) Validate() error {
 	if _, err := url.Parse(c.MediaURL); err != nil || c.MediaURL == "" {
 		return fmt.Errorf("%w: MediaURL is required with TrackerURL", ErrBadConfig)
 	}
-	if c.Swarm != "" && !p2p.ValidSwarm(c.Swarm) {
+	if c.Swarm != "" && !wire.ValidSwarm(c.Swarm) {
 		return fmt.Errorf("%w: invalid swarm %q", ErrBadConfig, c.Swarm)
 	}
-	if _, ok := p2p.ParseSwarm(c.MediaURL); c.Swarm == "" && !ok {
+	if _, ok := wire.ParseSwarm(c.MediaURL); c.Swarm == "" && !ok {
 		return fmt.Errorf("%w: no swarm id in MediaURL %q", ErrBadConfig, c.MediaURL)
 	}
 	return nil
@@ -155,7 +155,7 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	if c.Swarm == "" {
-		c.Swarm, _ = p2p.ParseSwarm(c.MediaURL)
+		c.Swarm, _ = wire.ParseSwarm(c.MediaURL)
 	}
 	return c
 }

@@ -6,7 +6,8 @@
 // and serves the segments it holds to its neighbors.
 //
 // The wire protocol is p2p/PROTOCOL.md; the message types come from package
-// p2p. A Peer is used by "classmesh swarm" (package p2p/swarm) to emulate
+// p2p/wire (this package does not import the tracker). A Peer is used by
+// "classmesh swarm" (package p2p/viewers) to emulate
 // many viewers with per-viewer bandwidth caps, and by tests (including a
 // Malicious mode that corrupts every segment it serves).
 //

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Request names one media segment to fetch.
@@ -32,7 +32,7 @@ type Request struct {
 type Result struct {
 	Seq  uint64
 	Data []byte
-	// Source is p2p.SourceHTTP or p2p.SourcePeer; Peer the neighbor's id.
+	// Source is wire.SourceHTTP or wire.SourcePeer; Peer the neighbor's id.
 	Source string
 	Peer   string
 	// Rejected counts peer transfers of this segment that failed
@@ -96,7 +96,7 @@ func (p *Peer) fetch(ctx context.Context, req Request) (Result, error) {
 	}
 	var hint int64
 	if d, ok := p.hashes.get(req.Seq); ok {
-		hint = d.size
+		hint = d.Size
 	}
 	data, err := p.getHTTP(ctx, req.URL, hint)
 	if err != nil {
@@ -106,9 +106,9 @@ func (p *Peer) fetch(ctx context.Context, req Request) (Result, error) {
 	p.st.bytesHTTP.Add(int64(len(data)))
 	p.st.segsHTTP.Add(1)
 	p.st.causes.add(cause, len(data))
-	p.report(req.Seq, p2p.SourceHTTP, "", len(data), true, "")
-	data = p.keep(req.Seq, entry{data: data, source: p2p.SourceHTTP}, nil)
-	return Result{Seq: req.Seq, Data: data, Source: p2p.SourceHTTP, Rejected: rejected}, nil
+	p.report(req.Seq, wire.SourceHTTP, "", len(data), true, "")
+	data = p.keep(req.Seq, entry{data: data, source: wire.SourceHTTP}, nil)
+	return Result{Seq: req.Seq, Data: data, Source: wire.SourceHTTP, Rejected: rejected}, nil
 }
 
 // peerDeadline decides whether to try peers for req, and until when:
@@ -120,7 +120,7 @@ func (p *Peer) peerDeadline(req Request) (time.Time, Cause) {
 	switch {
 	case req.live:
 		return time.Time{}, CauseFetcher
-	case !online || pol == p2p.PolicyOff:
+	case !online || pol == wire.PolicyOff:
 		return time.Time{}, CauseOffline
 	case req.PlayAt.IsZero():
 		return time.Time{}, CauseStartup
@@ -133,7 +133,7 @@ func (p *Peer) peerDeadline(req Request) (time.Time, Cause) {
 }
 
 // window is the tracker's p2p window as this peer uses it for seq.
-func (p *Peer) window(_ uint64, cc p2p.ClientConfig) window {
+func (p *Peer) window(_ uint64, cc wire.ClientConfig) window {
 	return effectiveWindow(seconds(cc.P2PWindowS[0]), seconds(cc.HTTPMarginS))
 }
 

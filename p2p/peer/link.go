@@ -6,7 +6,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Limits on what one neighbor can make us hold.
@@ -35,7 +35,7 @@ type link struct {
 	sdpSent     bool
 	remoteCands []webrtc.ICECandidateInit
 	localCands  []webrtc.ICECandidateInit
-	have        rangeSet
+	have        wire.RangeSet
 	nextID      uint64
 	in          *inbound
 	job         *serveJob
@@ -56,12 +56,12 @@ func newLink(p *Peer, remote string, offerer bool) (*link, error) {
 	pc.OnICECandidate(l.onLocalCandidate)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
-			l.close(p2p.ReasonClosed)
+			l.close(wire.ReasonClosed)
 		}
 	})
 	if offerer {
 		ordered := true
-		dc, err := pc.CreateDataChannel(ChannelLabel, &webrtc.DataChannelInit{Ordered: &ordered})
+		dc, err := pc.CreateDataChannel(wire.ChannelLabel, &webrtc.DataChannelInit{Ordered: &ordered})
 		if err != nil {
 			_ = pc.Close()
 			return nil, err
@@ -69,7 +69,7 @@ func newLink(p *Peer, remote string, offerer bool) (*link, error) {
 		l.attach(dc)
 	} else {
 		pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-			if dc.Label() != ChannelLabel {
+			if dc.Label() != wire.ChannelLabel {
 				_ = dc.Close()
 				return
 			}
@@ -81,7 +81,7 @@ func newLink(p *Peer, remote string, offerer bool) (*link, error) {
 		open := l.open
 		l.mu.Unlock()
 		if !open {
-			l.close(p2p.ReasonTimeout)
+			l.close(wire.ReasonTimeout)
 		}
 	})
 	return l, nil
@@ -104,7 +104,7 @@ func (l *link) attach(dc *webrtc.DataChannel) {
 		}
 	})
 	dc.OnOpen(l.onOpen)
-	dc.OnClose(func() { l.close(p2p.ReasonClosed) })
+	dc.OnClose(func() { l.close(wire.ReasonClosed) })
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
 		if m.IsString {
 			l.onControl(m.Data)
@@ -125,7 +125,7 @@ func (l *link) onOpen() {
 	l.timer.Stop()
 	l.p.st.linksOpened.Add(1)
 	l.p.st.linksOpen.Add(1)
-	l.sendControl(&p2p.HaveMsg{Ranges: l.p.store.ranges()})
+	l.sendControl(&wire.HaveMsg{Ranges: l.p.store.ranges()})
 	l.p.notify()
 }
 
@@ -139,19 +139,19 @@ func (l *link) isOpen() bool {
 func (l *link) holds(seq uint64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.open && !l.closed && l.have.has(seq)
+	return l.open && !l.closed && l.have.Contains(seq)
 }
 
 // sendControl writes a control message; errors mean the channel is going
 // away, which OnClose handles.
-func (l *link) sendControl(m p2p.Message) {
+func (l *link) sendControl(m wire.Message) {
 	l.mu.Lock()
 	dc, open := l.dc, l.open && !l.closed
 	l.mu.Unlock()
 	if !open {
 		return
 	}
-	b, err := p2p.Encode(m)
+	b, err := wire.Encode(m)
 	if err == nil {
 		_ = dc.SendText(string(b))
 	}
@@ -285,21 +285,21 @@ func (l *link) onControl(b []byte) {
 		junk := l.junk
 		l.mu.Unlock()
 		if junk > maxJunkMessages {
-			l.close(p2p.ReasonClosed)
+			l.close(wire.ReasonClosed)
 		}
 		return
 	}
 	switch m.t {
-	case p2p.TypeHave:
+	case wire.TypeHave:
 		l.mu.Lock()
 		l.have = m.have
 		l.mu.Unlock()
 		l.p.notify()
-	case p2p.TypeGet:
+	case wire.TypeGet:
 		l.serve(m.id, m.seq)
-	case p2p.TypeData:
+	case wire.TypeData:
 		l.onData(m)
-	case p2p.TypeNone:
+	case wire.TypeNone:
 		l.mu.Lock()
 		in := l.in
 		if in != nil && in.id == m.id {
@@ -311,7 +311,7 @@ func (l *link) onControl(b []byte) {
 		if in != nil {
 			in.finish(inResult{none: true})
 		}
-	case p2p.TypeCancel:
+	case wire.TypeCancel:
 		l.mu.Lock()
 		if l.job != nil && l.job.id == m.id {
 			l.job.cancel()

@@ -6,7 +6,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // maxLinks is how many data channels we keep: the tracker's max_peers
@@ -23,7 +23,7 @@ func (p *Peer) setNeighbors(ids []string) {
 	var stale []*link
 	p.mu.Lock()
 	p.neighbors = slices.Clone(ids)
-	if p.policy == p2p.PolicyOff || p.closed {
+	if p.policy == wire.PolicyOff || p.closed {
 		p.mu.Unlock()
 		return
 	}
@@ -33,7 +33,7 @@ func (p *Peer) setNeighbors(ids []string) {
 		}
 	}
 	for _, id := range ids {
-		if !p2p.ValidPeerID(id) || id == p.id || p.bad[id] || p.links[id] != nil || id < p.id {
+		if !wire.ValidPeerID(id) || id == p.id || p.bad[id] || p.links[id] != nil || id < p.id {
 			continue
 		}
 		if len(p.links)-len(stale) >= p.maxLinksLocked() {
@@ -49,12 +49,12 @@ func (p *Peer) setNeighbors(ids []string) {
 	}
 	p.mu.Unlock()
 	for _, l := range stale {
-		l.close(p2p.ReasonClosed)
+		l.close(wire.ReasonClosed)
 	}
 	for _, l := range offer {
 		if err := l.startOffer(); err != nil {
 			p.log.Debug("peer: offer", "to", l.remote, "err", err)
-			l.close(p2p.ReasonClosed)
+			l.close(wire.ReasonClosed)
 		}
 	}
 }
@@ -62,7 +62,7 @@ func (p *Peer) setNeighbors(ids []string) {
 // onSignal handles signalling relayed from another peer of the swarm.
 func (p *Peer) onSignal(from string, raw json.RawMessage) {
 	d, err := decodeSignal(raw)
-	if err != nil || !p2p.ValidPeerID(from) {
+	if err != nil || !wire.ValidPeerID(from) {
 		return
 	}
 	switch {
@@ -74,7 +74,7 @@ func (p *Peer) onSignal(from string, raw json.RawMessage) {
 		p.mu.Unlock()
 		if l != nil && l.offerer {
 			if err := l.applyRemote(*d.SDP); err != nil {
-				l.close(p2p.ReasonClosed)
+				l.close(wire.ReasonClosed)
 			}
 		}
 	case d.Candidate != nil:
@@ -91,7 +91,7 @@ func (p *Peer) onSignal(from string, raw json.RawMessage) {
 // wins (PROTOCOL.md: the lower id offers).
 func (p *Peer) onOffer(from string, sd webrtc.SessionDescription) {
 	p.mu.Lock()
-	if p.policy == p2p.PolicyOff || p.closed || p.bad[from] {
+	if p.policy == wire.PolicyOff || p.closed || p.bad[from] {
 		p.mu.Unlock()
 		return
 	}
@@ -112,16 +112,16 @@ func (p *Peer) onOffer(from string, sd webrtc.SessionDescription) {
 	p.links[from] = l
 	p.mu.Unlock()
 	if old != nil {
-		old.close(p2p.ReasonClosed)
+		old.close(wire.ReasonClosed)
 	}
 	if err := l.applyRemote(sd); err != nil {
 		p.log.Debug("peer: answer", "to", from, "err", err)
-		l.close(p2p.ReasonClosed)
+		l.close(wire.ReasonClosed)
 	}
 }
 
 func (p *Peer) sendSignal(to string, d signalData) {
-	p.send(&p2p.SignalMsg{To: to, Data: encodeSignal(d)})
+	p.send(&wire.SignalMsg{To: to, Data: encodeSignal(d)})
 }
 
 // removeLink forgets a closed link.
@@ -144,7 +144,7 @@ func (p *Peer) dropPeer(id string, bad bool) {
 	l := p.links[id]
 	p.mu.Unlock()
 	if l != nil {
-		l.close(p2p.ReasonClosed)
+		l.close(wire.ReasonClosed)
 	}
 }
 
@@ -168,12 +168,12 @@ func (p *Peer) openLinks(prefs []string) []*link {
 
 // announce tells the tracker and every neighbor what we hold now.
 func (p *Peer) announce(added uint64, evicted []uint64) {
-	p.send(&p2p.HaveMsg{Ranges: []p2p.Range{{added, added}}})
+	p.send(&wire.HaveMsg{Ranges: []wire.Range{{added, added}}})
 	if len(evicted) > 0 {
 		slices.Sort(evicted)
-		p.send(&p2p.LostMsg{Ranges: toRanges(evicted)})
+		p.send(&wire.LostMsg{Ranges: wire.RangesOf(evicted)})
 	}
-	have := &p2p.HaveMsg{Ranges: p.store.ranges()}
+	have := &wire.HaveMsg{Ranges: p.store.ranges()}
 	for _, l := range p.openLinks(nil) {
 		l.sendControl(have)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Peer is one viewer's P2P engine. Create it with New, call Start once,
@@ -39,13 +39,13 @@ type Peer struct {
 
 	mu        sync.Mutex
 	id        string
-	policy    p2p.Policy
-	ccfg      p2p.ClientConfig
+	policy    wire.Policy
+	ccfg      wire.ClientConfig
 	online    bool // tracker socket up
 	links     map[string]*link
 	bad       map[string]bool
 	neighbors []string
-	wants     map[uint64]chan *p2p.PeersMsg
+	wants     map[uint64]chan *wire.PeersMsg
 	flights   map[uint64]*flight
 	waiting   map[uint64]time.Time // fetches waiting for a neighbor: deadline
 	changed   chan struct{}        // closed when neighbors' holdings or links change
@@ -67,7 +67,7 @@ type counters struct {
 // Stats is a snapshot of a Peer's counters.
 type Stats struct {
 	ID     string
-	Policy p2p.Policy
+	Policy wire.Policy
 	// Segment bytes and segments obtained, by source.
 	BytesHTTP, BytesPeer       int64
 	SegmentsHTTP, SegmentsPeer int64
@@ -128,10 +128,10 @@ func New(cfg Config) (*Peer, error) {
 		rate:    newThroughput(cfg.DownlinkBitsPerSec),
 		ctx:     ctx,
 		cancel:  cancel,
-		policy:  p2p.PolicyOff,
+		policy:  wire.PolicyOff,
 		links:   make(map[string]*link),
 		bad:     make(map[string]bool),
-		wants:   make(map[uint64]chan *p2p.PeersMsg),
+		wants:   make(map[uint64]chan *wire.PeersMsg),
 		flights: make(map[uint64]*flight),
 		waiting: make(map[uint64]time.Time),
 		changed: make(chan struct{}),
@@ -184,7 +184,7 @@ func (p *Peer) Close() error {
 	}
 	p.cancel() // releases handlers waiting on the rate caps before pion closes
 	for _, l := range links {
-		l.close(p2p.ReasonClosed)
+		l.close(wire.ReasonClosed)
 	}
 	if tr != nil {
 		_ = tr.conn.CloseNow()
@@ -212,7 +212,7 @@ func (p *Peer) Linked() []string {
 }
 
 // ClientConfig is the tracker's current config (windows, max peers).
-func (p *Peer) ClientConfig() p2p.ClientConfig {
+func (p *Peer) ClientConfig() wire.ClientConfig {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.ccfg
@@ -263,23 +263,23 @@ func (p *Peer) isClosed() bool {
 func (p *Peer) uploading() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cfg.Upload && p.policy == p2p.PolicyOn && !p.closed
+	return p.cfg.Upload && p.policy == wire.PolicyOn && !p.closed
 }
 
 // send queues a message for the tracker; it never blocks.
-func (p *Peer) send(m p2p.Message) {
+func (p *Peer) send(m wire.Message) {
 	p.mu.Lock()
 	tr, ok := p.tr, p.online
 	p.mu.Unlock()
 	if tr == nil || !ok {
 		return
 	}
-	b, err := p2p.Encode(m)
+	b, err := wire.Encode(m)
 	if err != nil {
 		p.log.Debug("peer: encode", "type", m.Type(), "err", err)
 		return
 	}
-	urgent := m.Type() == p2p.TypeWant || m.Type() == p2p.TypeSignal
+	urgent := m.Type() == wire.TypeWant || m.Type() == wire.TypeSignal
 	if !tr.enqueue(b, urgent) {
 		p.st.droppedMsgs.Add(1)
 	}
@@ -287,7 +287,7 @@ func (p *Peer) send(m p2p.Message) {
 
 // report sends a report message for one segment or failed transfer.
 func (p *Peer) report(seq uint64, source, peerID string, n int, ok bool, reason string) {
-	p.send(&p2p.ReportMsg{Seq: seq, Source: source, Peer: peerID, Bytes: int64(n), OK: ok, Reason: reason})
+	p.send(&wire.ReportMsg{Seq: seq, Source: source, Peer: peerID, Bytes: int64(n), OK: ok, Reason: reason})
 }
 
 // goTracked runs f in a goroutine the Peer waits for in Close, or inline

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // fetchAll fetches every test segment as a player would with the segment
@@ -55,14 +56,14 @@ func TestTwoPeers(t *testing.T) {
 	waitFor(t, 20*time.Second, "a data channel between the peers", linked(a, b))
 
 	for _, r := range fetchAll(t, e, a, 20*time.Second) {
-		if r.Source != p2p.SourceHTTP {
+		if r.Source != wire.SourceHTTP {
 			t.Fatalf("first peer got segment %d from %s", r.Seq, r.Source)
 		}
 	}
 	var total, fromPeer int64
 	for _, r := range fetchAll(t, e, b, 20*time.Second) {
 		total += int64(len(r.Data))
-		if r.Source == p2p.SourcePeer {
+		if r.Source == wire.SourcePeer {
 			if r.Peer != a.ID() {
 				t.Fatalf("segment %d from unknown peer %q", r.Seq, r.Peer)
 			}
@@ -116,7 +117,7 @@ func TestMaliciousPeersDetected(t *testing.T) {
 	for _, v := range viewers {
 		for _, r := range fetchAll(t, e, v, 20*time.Second) { // bytes checked against the files
 			rejected += int64(r.Rejected)
-			if r.Source != p2p.SourceHTTP {
+			if r.Source != wire.SourceHTTP {
 				t.Fatalf("segment %d accepted from peer %s", r.Seq, r.Peer)
 			}
 		}
@@ -192,12 +193,12 @@ func TestLatePeerAbandoned(t *testing.T) {
 			s := v.Stats()
 			size := int64(len(e.segs[seq]))
 			if tc.malicious {
-				if res.Source != p2p.SourceHTTP || s.BadPeers != 1 || s.RejectedHash != 1 || s.BytesHTTP != size || s.PeerTails != 0 {
+				if res.Source != wire.SourceHTTP || s.BadPeers != 1 || s.RejectedHash != 1 || s.BytesHTTP != size || s.PeerTails != 0 {
 					t.Fatalf("source %s, stats %+v", res.Source, s)
 				}
 				return
 			}
-			if res.Source != p2p.SourcePeer || s.Timeouts != 1 || s.BadPeers != 0 || s.PeerTails != 1 {
+			if res.Source != wire.SourcePeer || s.Timeouts != 1 || s.BadPeers != 0 || s.PeerTails != 1 {
 				t.Fatalf("source %s, stats %+v", res.Source, s)
 			}
 			if s.BytesPeer <= 0 || s.BytesPeer+s.BytesHTTP != size || s.HTTPBytesByCause["timeout"] != s.BytesHTTP {
@@ -211,13 +212,13 @@ func TestLatePeerAbandoned(t *testing.T) {
 // data channel is opened.
 func TestPolicyOff(t *testing.T) {
 	cfg := p2p.DefaultConfig()
-	cfg.DefaultPolicy = p2p.PolicyOff
+	cfg.DefaultPolicy = wire.PolicyOff
 	e := newEnv(t, cfg)
 	a := e.newPeer(t, nil)
 	b := e.newPeer(t, nil)
 	fetchAll(t, e, a, 20*time.Second)
 	for _, r := range fetchAll(t, e, b, 20*time.Second) {
-		if r.Source != p2p.SourceHTTP {
+		if r.Source != wire.SourceHTTP {
 			t.Fatalf("segment %d from %s with policy off", r.Seq, r.Source)
 		}
 	}
@@ -252,7 +253,7 @@ func TestWrongSizeRejected(t *testing.T) {
 	v := e.newPeer(t, nil)
 	waitFor(t, 20*time.Second, "a data channel", linked(liar, v))
 	const seq = 2
-	liar.keep(seq, entry{data: e.segs[seq][:len(e.segs[seq])-1], source: p2p.SourceHTTP}, nil) // one byte short
+	liar.keep(seq, entry{data: e.segs[seq][:len(e.segs[seq])-1], source: wire.SourceHTTP}, nil) // one byte short
 	waitFor(t, 5*time.Second, "the liar's have", func() bool {
 		ls := v.openLinks(nil)
 		return len(ls) == 1 && ls[0].holds(seq)
@@ -261,7 +262,7 @@ func TestWrongSizeRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Source != p2p.SourceHTTP || res.Rejected != 1 || !bytes.Equal(res.Data, e.segs[seq]) {
+	if res.Source != wire.SourceHTTP || res.Rejected != 1 || !bytes.Equal(res.Data, e.segs[seq]) {
 		t.Fatalf("result from %s, %d rejected", res.Source, res.Rejected)
 	}
 	if s := v.Stats(); s.RejectedSize != 1 || s.BadPeers != 1 || s.BytesPeer != 0 {

@@ -5,14 +5,14 @@ import (
 	"crypto/sha256"
 	"time"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // peerFetch is one attempt to take a segment from neighbors.
 type peerFetch struct {
 	p        *Peer
 	seq      uint64
-	want     digest // the edge's size and SHA-256
+	want     wire.Digest // the edge's size and SHA-256
 	deadline time.Time
 	prefs    []string        // the tracker's order
 	tried    map[string]bool // neighbors that said none or closed
@@ -26,7 +26,7 @@ type peerFetch struct {
 type partial struct {
 	from string
 	data []byte // unverified
-	want digest
+	want wire.Digest
 }
 
 // fromPeers asks the tracker and then the neighbors holding seq, in the
@@ -45,7 +45,7 @@ func (p *Peer) fromPeers(ctx context.Context, seq uint64, deadline time.Time) (R
 		return Result{Seq: seq}, CauseNoPeers, nil, false
 	}
 	want, ok := p.hashes.lookup(ctx, seq)
-	if !ok || want.size > p.cfg.MaxSegmentBytes {
+	if !ok || want.Size > p.cfg.MaxSegmentBytes {
 		return Result{Seq: seq}, CauseNoHash, nil, false // never use bytes we cannot verify
 	}
 	f := &peerFetch{p: p, seq: seq, want: want, deadline: deadline, prefs: ans.Peers,
@@ -71,7 +71,7 @@ func (p *Peer) fromPeers(ctx context.Context, seq uint64, deadline time.Time) (R
 // bring much (startLead), or no neighbor is left to ask.
 func (f *peerFetch) next(ctx context.Context) (l *link, ok bool) {
 	p := f.p
-	est := p.rate.estimate(f.want.size)
+	est := p.rate.estimate(f.want.Size)
 	wait := time.Until(f.deadline.Add(-startLead(est)))
 	if wait <= 0 {
 		p.log.Debug("peer: no time left", "seq", f.seq, "estimate", est)
@@ -101,40 +101,40 @@ func (f *peerFetch) next(ctx context.Context) (l *link, ok bool) {
 func (f *peerFetch) transfer(ctx context.Context, l *link) (done, ok bool) {
 	p, seq := f.p, f.seq
 	t0 := time.Now()
-	r := l.get(ctx, seq, f.want.size)
+	r := l.get(ctx, seq, f.want.Size)
 	took := time.Since(t0)
 	p.log.Debug("peer: get", "seq", seq, "from", l.remote, "took", took, "none", r.none, "reason", r.reason)
 	switch {
 	case r.none:
 		f.tried[l.remote] = true
-	case r.reason == p2p.ReasonTimeout:
+	case r.reason == wire.ReasonTimeout:
 		f.cause = CauseTimeout
 		p.st.timeouts.Add(1)
-		if n := int64(len(r.data)); n > 0 && n < f.want.size {
+		if n := int64(len(r.data)); n > 0 && n < f.want.Size {
 			f.part = &partial{from: l.remote, data: r.data, want: f.want}
 			return true, false // reported with the bytes it brought (finishTail)
 		}
-		p.report(seq, p2p.SourcePeer, l.remote, 0, false, p2p.ReasonTimeout)
+		p.report(seq, wire.SourcePeer, l.remote, 0, false, wire.ReasonTimeout)
 		return true, false
-	case r.reason == p2p.ReasonClosed:
+	case r.reason == wire.ReasonClosed:
 		f.tried[l.remote] = true
 		p.st.chClosed.Add(1)
-		p.report(seq, p2p.SourcePeer, l.remote, 0, false, p2p.ReasonClosed)
-	case r.reason == p2p.ReasonSize:
+		p.report(seq, wire.SourcePeer, l.remote, 0, false, wire.ReasonClosed)
+	case r.reason == wire.ReasonSize:
 		f.cause = CauseRejected
 		f.res.Rejected++
-		p.badPeer(l, seq, 0, p2p.ReasonSize)
-	case int64(len(r.data)) != f.want.size || sha256.Sum256(r.data) != f.want.sum:
+		p.badPeer(l, seq, 0, wire.ReasonSize)
+	case int64(len(r.data)) != f.want.Size || sha256.Sum256(r.data) != f.want.Sum:
 		f.cause = CauseRejected
 		f.res.Rejected++
-		p.badPeer(l, seq, len(r.data), p2p.ReasonHash)
+		p.badPeer(l, seq, len(r.data), wire.ReasonHash)
 	default:
 		p.rate.observe(len(r.data), took)
 		p.st.bytesPeer.Add(int64(len(r.data)))
 		p.st.segsPeer.Add(1)
-		p.report(seq, p2p.SourcePeer, l.remote, len(r.data), true, "")
-		data := p.keep(seq, entry{data: r.data, source: p2p.SourcePeer, peer: l.remote}, &f.want.sum)
-		f.res.Data, f.res.Source, f.res.Peer = data, p2p.SourcePeer, l.remote
+		p.report(seq, wire.SourcePeer, l.remote, len(r.data), true, "")
+		data := p.keep(seq, entry{data: r.data, source: wire.SourcePeer, peer: l.remote}, &f.want.Sum)
+		f.res.Data, f.res.Source, f.res.Peer = data, wire.SourcePeer, l.remote
 		return true, true
 	}
 	return false, false
@@ -214,12 +214,12 @@ func (p *Peer) anyUsable(tried map[string]bool) bool {
 // badPeer reports a peer whose bytes failed verification, closes its link
 // and never uses it again.
 func (p *Peer) badPeer(l *link, seq uint64, n int, reason string) {
-	if reason == p2p.ReasonHash {
+	if reason == wire.ReasonHash {
 		p.st.rejHash.Add(1)
 	} else {
 		p.st.rejSize.Add(1)
 	}
 	p.log.Info("peer: rejected segment from peer", "from", l.remote, "seq", seq, "reason", reason)
-	p.report(seq, p2p.SourcePeer, l.remote, n, false, reason)
+	p.report(seq, wire.SourcePeer, l.remote, n, false, reason)
 	p.dropPeer(l.remote, true)
 }

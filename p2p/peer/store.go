@@ -2,16 +2,15 @@ package peer
 
 import (
 	"slices"
-	"sort"
 	"sync"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // entry is one held segment and where it came from.
 type entry struct {
 	data   []byte
-	source string // p2p.SourceHTTP or p2p.SourcePeer
+	source string // wire.SourceHTTP or wire.SourcePeer
 	peer   string
 }
 
@@ -75,7 +74,7 @@ func (s *store) lowest() uint64 {
 }
 
 // ranges returns the held segments as sorted inclusive ranges.
-func (s *store) ranges() []p2p.Range {
+func (s *store) ranges() []wire.Range {
 	s.mu.Lock()
 	seqs := make([]uint64, 0, len(s.segs))
 	for k := range s.segs {
@@ -83,7 +82,7 @@ func (s *store) ranges() []p2p.Range {
 	}
 	s.mu.Unlock()
 	slices.Sort(seqs)
-	return toRanges(seqs)
+	return wire.RangesOf(seqs)
 }
 
 func (s *store) bytes() int64 {
@@ -92,50 +91,5 @@ func (s *store) bytes() int64 {
 	return s.used
 }
 
-// toRanges turns sorted distinct numbers into inclusive ranges.
-func toRanges(seqs []uint64) []p2p.Range {
-	var out []p2p.Range
-	for _, q := range seqs {
-		if n := len(out); n > 0 && out[n-1][1]+1 == q {
-			out[n-1][1] = q
-			continue
-		}
-		out = append(out, p2p.Range{q, q})
-	}
-	return out
-}
-
-// rangeSet is what a neighbor says it holds: sorted, disjoint, merged.
-type rangeSet []p2p.Range
-
 // maxNeighborRanges bounds what we keep of a neighbor's announcement.
 const maxNeighborRanges = 256
-
-// newRangeSet normalises ranges from a peer: invalid ones are dropped, the
-// rest sorted and merged, and at most maxNeighborRanges (the highest) kept.
-func newRangeSet(rs []p2p.Range) rangeSet {
-	out := make(rangeSet, 0, len(rs))
-	for _, r := range rs {
-		if r[0] <= r[1] && r[1] <= p2p.MaxSeq {
-			out = append(out, r)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
-	merged := out[:0]
-	for _, r := range out {
-		if n := len(merged); n > 0 && r[0] <= merged[n-1][1]+1 {
-			merged[n-1][1] = max(merged[n-1][1], r[1])
-			continue
-		}
-		merged = append(merged, r)
-	}
-	if len(merged) > maxNeighborRanges {
-		merged = merged[len(merged)-maxNeighborRanges:]
-	}
-	return slices.Clip(merged)
-}
-
-func (rs rangeSet) has(seq uint64) bool {
-	i := sort.Search(len(rs), func(i int) bool { return rs[i][1] >= seq })
-	return i < len(rs) && rs[i][0] <= seq
-}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 func TestStoreEvictsLowest(t *testing.T) {
@@ -20,7 +20,7 @@ func TestStoreEvictsLowest(t *testing.T) {
 	if ev, ok := put(5, 15); !ok || !reflect.DeepEqual(ev, []uint64{0, 1}) {
 		t.Fatalf("put 5: evicted %v ok %v", ev, ok)
 	}
-	if got := s.ranges(); !reflect.DeepEqual(got, []p2p.Range{{2, 2}, {5, 5}}) {
+	if got := s.ranges(); !reflect.DeepEqual(got, []wire.Range{{2, 2}, {5, 5}}) {
 		t.Fatalf("ranges %v", got)
 	}
 	if _, ok := put(1, 10); ok {
@@ -31,28 +31,6 @@ func TestStoreEvictsLowest(t *testing.T) {
 	}
 	if s.bytes() != 25 {
 		t.Fatalf("bytes %d", s.bytes())
-	}
-}
-
-func TestRangeSet(t *testing.T) {
-	rs := newRangeSet([]p2p.Range{{10, 12}, {0, 3}, {4, 5}, {7, 7}, {9, 2}, {11, 20}})
-	if want := (rangeSet{{0, 5}, {7, 7}, {10, 20}}); !reflect.DeepEqual(rs, want) {
-		t.Fatalf("got %v want %v", rs, want)
-	}
-	for seq, want := range map[uint64]bool{0: true, 5: true, 6: false, 7: true, 8: false, 15: true, 21: false} {
-		if rs.has(seq) != want {
-			t.Errorf("has(%d) = %v", seq, !want)
-		}
-	}
-	var many []p2p.Range
-	for i := uint64(0); i < 1000; i++ {
-		many = append(many, p2p.Range{2 * i, 2 * i})
-	}
-	if got := newRangeSet(many); len(got) != maxNeighborRanges || got[len(got)-1] != (p2p.Range{1998, 1998}) {
-		t.Fatalf("bounded set: %d ranges, last %v", len(got), got[len(got)-1])
-	}
-	if got := toRanges([]uint64{1, 2, 3, 5, 7, 8}); !reflect.DeepEqual(got, []p2p.Range{{1, 3}, {5, 5}, {7, 8}}) {
-		t.Fatalf("toRanges %v", got)
 	}
 }
 

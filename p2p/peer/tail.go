@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // finishTail completes a segment a late peer had partly sent: the rest
@@ -18,18 +18,18 @@ import (
 // reported and dropped, because the edge's part is trusted).
 func (p *Peer) finishTail(ctx context.Context, req Request, part *partial) (Result, bool) {
 	off := len(part.data)
-	tail, err := p.getRange(ctx, req.URL, int64(off), part.want.size)
+	tail, err := p.getRange(ctx, req.URL, int64(off), part.want.Size)
 	if err != nil {
 		p.log.Debug("peer: tail over HTTP", "seq", req.Seq, "err", err)
-		p.report(req.Seq, p2p.SourcePeer, part.from, 0, false, p2p.ReasonTimeout)
+		p.report(req.Seq, wire.SourcePeer, part.from, 0, false, wire.ReasonTimeout)
 		return Result{}, false
 	}
-	data := make([]byte, 0, part.want.size)
+	data := make([]byte, 0, part.want.Size)
 	data = append(append(data, part.data...), tail...)
 	sum := sha256.Sum256(data)
-	if int64(len(data)) != part.want.size || sum != part.want.sum {
+	if int64(len(data)) != part.want.Size || sum != part.want.Sum {
 		p.st.rejHash.Add(1)
-		p.report(req.Seq, p2p.SourcePeer, part.from, 0, false, p2p.ReasonHash)
+		p.report(req.Seq, wire.SourcePeer, part.from, 0, false, wire.ReasonHash)
 		p.dropPeer(part.from, true)
 		return Result{}, false
 	}
@@ -37,10 +37,10 @@ func (p *Peer) finishTail(ctx context.Context, req Request, part *partial) (Resu
 	p.st.bytesHTTP.Add(int64(len(tail)))
 	p.st.tails.Add(1)
 	p.st.causes.add(CauseTimeout, len(tail))
-	p.report(req.Seq, p2p.SourcePeer, part.from, off, false, p2p.ReasonTimeout)
-	p.report(req.Seq, p2p.SourceHTTP, "", len(tail), true, "")
-	data = p.keep(req.Seq, entry{data: data, source: p2p.SourcePeer, peer: part.from}, &sum)
-	return Result{Seq: req.Seq, Data: data, Source: p2p.SourcePeer, Peer: part.from}, true
+	p.report(req.Seq, wire.SourcePeer, part.from, off, false, wire.ReasonTimeout)
+	p.report(req.Seq, wire.SourceHTTP, "", len(tail), true, "")
+	data = p.keep(req.Seq, entry{data: data, source: wire.SourcePeer, peer: part.from}, &sum)
+	return Result{Seq: req.Seq, Data: data, Source: wire.SourcePeer, Peer: part.from}, true
 }
 
 // getRange fetches bytes off… of a segment of the given size over HTTP

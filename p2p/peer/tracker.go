@@ -11,7 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // Tracker socket tuning.
@@ -42,24 +42,24 @@ type outMsg struct {
 }
 
 // dialTracker opens the socket, joins the swarm and reads the welcome.
-func dialTracker(ctx context.Context, cfg Config) (*tracker, *p2p.WelcomeMsg, error) {
+func dialTracker(ctx context.Context, cfg Config) (*tracker, *wire.WelcomeMsg, error) {
 	u := cfg.TrackerURL
 	if rest, ok := strings.CutPrefix(u, "http"); ok { // http(s):// → ws(s)://
 		u = "ws" + rest
 	}
 	conn, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{
 		HTTPClient:   cfg.HTTPClient,
-		Subprotocols: []string{p2p.Subprotocol},
+		Subprotocols: []string{wire.Subprotocol},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: dial %s: %w", ErrTracker, u, err)
 	}
-	conn.SetReadLimit(p2p.MaxMessageBytes)
-	fail := func(err error) (*tracker, *p2p.WelcomeMsg, error) {
+	conn.SetReadLimit(wire.MaxMessageBytes)
+	fail := func(err error) (*tracker, *wire.WelcomeMsg, error) {
 		_ = conn.CloseNow()
 		return nil, nil, err
 	}
-	join := p2p.MustEncode(&p2p.JoinMsg{Swarm: cfg.Swarm, Upload: cfg.Upload})
+	join := wire.MustEncode(&wire.JoinMsg{Swarm: cfg.Swarm, Upload: cfg.Upload})
 	if err := conn.Write(ctx, websocket.MessageText, join); err != nil {
 		return fail(fmt.Errorf("%w: join: %w", ErrTracker, err))
 	}
@@ -68,20 +68,20 @@ func dialTracker(ctx context.Context, cfg Config) (*tracker, *p2p.WelcomeMsg, er
 		if err != nil {
 			return fail(fmt.Errorf("%w: waiting for welcome: %w", ErrTracker, err))
 		}
-		m, err := p2p.DecodeTrackerMessage(b)
+		m, err := wire.DecodeTrackerMessage(b)
 		if err != nil {
 			return fail(fmt.Errorf("%w: welcome: %w", ErrTracker, err))
 		}
 		switch v := m.(type) {
-		case *p2p.WelcomeMsg:
-			if !p2p.ValidPeerID(v.Peer) || !v.Policy.Valid() {
+		case *wire.WelcomeMsg:
+			if !wire.ValidPeerID(v.Peer) || !v.Policy.Valid() {
 				return fail(fmt.Errorf("%w: malformed welcome", ErrTracker))
 			}
 			t := &tracker{conn: conn, out: make(chan outMsg, outQueue), urg: make(chan outMsg, outQueue),
 				pace:  newBucket(DefaultTrackerRate, DefaultTrackerBurst, cfg.Now),
 				byeOK: make(chan struct{}), done: make(chan struct{})}
 			return t, v, nil
-		case *p2p.ErrorMsg:
+		case *wire.ErrorMsg:
 			return fail(fmt.Errorf("%w: %s: %s", ErrTracker, v.Code, v.Msg))
 		}
 	}
@@ -105,7 +105,7 @@ func (t *tracker) enqueue(b []byte, urgent bool) bool {
 // bye queues bye and waits (briefly) until it is written.
 func (t *tracker) bye(ctx context.Context) {
 	select {
-	case t.out <- outMsg{b: p2p.MustEncode(&p2p.ByeMsg{}), bye: true}:
+	case t.out <- outMsg{b: wire.MustEncode(&wire.ByeMsg{}), bye: true}:
 	default:
 		return
 	}
@@ -156,7 +156,7 @@ func (p *Peer) writeLoop(t *tracker) {
 			}
 		case <-keep.C:
 			if time.Since(last) >= keepAliveEvery {
-				err = write(p2p.MustEncode(&p2p.HaveMsg{}))
+				err = write(wire.MustEncode(&wire.HaveMsg{}))
 			}
 		case <-t.done:
 			return
@@ -245,7 +245,7 @@ func (p *Peer) redial(delay time.Duration) (*tracker, time.Duration) {
 // replace the old; links of the old session are closed (the tracker told
 // their peers we left, and our id changed); everything held is announced.
 // false when the Peer closed meanwhile.
-func (p *Peer) resume(t *tracker, w *p2p.WelcomeMsg) bool {
+func (p *Peer) resume(t *tracker, w *wire.WelcomeMsg) bool {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -260,10 +260,10 @@ func (p *Peer) resume(t *tracker, w *p2p.WelcomeMsg) bool {
 	}
 	p.mu.Unlock()
 	for _, l := range links {
-		l.close(p2p.ReasonClosed)
+		l.close(wire.ReasonClosed)
 	}
 	if rs := p.store.ranges(); len(rs) > 0 {
-		p.send(&p2p.HaveMsg{Ranges: rs[max(0, len(rs)-p2p.MaxRanges):]}) // the tracker keeps the highest
+		p.send(&wire.HaveMsg{Ranges: rs[max(0, len(rs)-wire.MaxRanges):]}) // the tracker keeps the highest
 	}
 	p.st.reconnects.Add(1)
 	p.log.Info("peer: tracker reconnected", "id", w.Peer, "was", old, "closed_links", len(links))
@@ -285,11 +285,11 @@ func (p *Peer) readLoop(t *tracker) (final bool) {
 		if typ != websocket.MessageText {
 			continue
 		}
-		m, err := p2p.DecodeTrackerMessage(b)
+		m, err := wire.DecodeTrackerMessage(b)
 		if err != nil || m == nil {
 			continue
 		}
-		if e, ok := m.(*p2p.ErrorMsg); ok && (e.Code == p2p.CodeDropped || e.Code == p2p.CodeUnknownSwarm) {
+		if e, ok := m.(*wire.ErrorMsg); ok && (e.Code == wire.CodeDropped || e.Code == wire.CodeUnknownSwarm) {
 			final = true // the tracker closes the socket; joining again would be refused or wrong
 		}
 		p.handleTracker(m)
@@ -308,9 +308,9 @@ func (p *Peer) trackerDown() {
 	p.mu.Unlock()
 }
 
-func (p *Peer) handleTracker(m p2p.Message) {
+func (p *Peer) handleTracker(m wire.Message) {
 	switch v := m.(type) {
-	case *p2p.PeersMsg:
+	case *wire.PeersMsg:
 		p.hashes.putHex(v.Seq, v.SHA256, v.Size)
 		p.mu.Lock()
 		if ch, ok := p.wants[v.Seq]; ok {
@@ -318,22 +318,22 @@ func (p *Peer) handleTracker(m p2p.Message) {
 			ch <- v
 		}
 		p.mu.Unlock()
-	case *p2p.HashMsg:
+	case *wire.HashMsg:
 		p.hashes.putHex(v.Seq, v.SHA256, v.Size)
-	case *p2p.FetchMsg:
+	case *wire.FetchMsg:
 		p.hashes.putHex(v.Seq, v.SHA256, v.Size)
 		p.prefetch(v.Seq)
-	case *p2p.NeighborsMsg:
+	case *wire.NeighborsMsg:
 		p.setNeighbors(v.Peers)
-	case *p2p.SignalMsg:
+	case *wire.SignalMsg:
 		p.onSignal(v.From, v.Data)
-	case *p2p.ConfigMsg:
+	case *wire.ConfigMsg:
 		p.mu.Lock()
 		p.ccfg = v.Config
 		p.mu.Unlock()
-	case *p2p.DropMsg:
-		p.dropPeer(v.Peer, v.Reason == p2p.DropBadSegment)
-	case *p2p.ErrorMsg:
+	case *wire.DropMsg:
+		p.dropPeer(v.Peer, v.Reason == wire.DropBadSegment)
+	case *wire.ErrorMsg:
 		p.st.trackerErrors.Add(1)
 		p.log.Debug("peer: tracker error", "code", v.Code, "msg", v.Msg)
 	}
@@ -341,8 +341,8 @@ func (p *Peer) handleTracker(m p2p.Message) {
 
 // want asks the tracker whom to fetch seq from. ok is false when the
 // tracker does not answer in time or is gone.
-func (p *Peer) want(ctx context.Context, seq uint64) (*p2p.PeersMsg, bool) {
-	ch := make(chan *p2p.PeersMsg, 1)
+func (p *Peer) want(ctx context.Context, seq uint64) (*wire.PeersMsg, bool) {
+	ch := make(chan *wire.PeersMsg, 1)
 	p.mu.Lock()
 	if !p.online {
 		p.mu.Unlock()
@@ -357,7 +357,7 @@ func (p *Peer) want(ctx context.Context, seq uint64) (*p2p.PeersMsg, bool) {
 		}
 		p.mu.Unlock()
 	}()
-	p.send(&p2p.WantMsg{Seq: seq})
+	p.send(&wire.WantMsg{Seq: seq})
 	tm := time.NewTimer(p.cfg.WantTimeout)
 	defer tm.Stop()
 	select {

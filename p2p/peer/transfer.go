@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 // inbound is the one segment transfer we are receiving on a link.
@@ -38,9 +38,9 @@ func (l *link) get(ctx context.Context, seq uint64, size int64) inResult {
 	select {
 	case l.getSlot <- struct{}{}:
 	case <-ctx.Done():
-		return inResult{reason: p2p.ReasonTimeout}
+		return inResult{reason: wire.ReasonTimeout}
 	case <-l.done:
-		return inResult{reason: p2p.ReasonClosed}
+		return inResult{reason: wire.ReasonClosed}
 	}
 	defer func() {
 		<-l.getSlot
@@ -49,21 +49,21 @@ func (l *link) get(ctx context.Context, seq uint64, size int64) inResult {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return inResult{reason: p2p.ReasonClosed}
+		return inResult{reason: wire.ReasonClosed}
 	}
 	l.nextID++
 	in := &inbound{id: l.nextID, seq: seq, size: size, res: make(chan inResult, 1)}
 	l.in = in
 	l.mu.Unlock()
-	l.sendControl(&p2p.GetMsg{ID: in.id, Seq: seq})
+	l.sendControl(&wire.GetMsg{ID: in.id, Seq: seq})
 	select {
 	case r := <-in.res:
 		return r
 	case <-ctx.Done():
-		l.sendControl(&p2p.CancelMsg{ID: in.id})
+		l.sendControl(&wire.CancelMsg{ID: in.id})
 		return l.drain(in)
 	case <-l.done:
-		return inResult{reason: p2p.ReasonClosed}
+		return inResult{reason: wire.ReasonClosed}
 	}
 }
 
@@ -89,7 +89,7 @@ func (l *link) drain(in *inbound) inResult {
 		case r := <-in.res: // it ended just now
 			return r
 		default:
-			return inResult{reason: p2p.ReasonTimeout, data: part}
+			return inResult{reason: wire.ReasonTimeout, data: part}
 		}
 	}
 	last := l.received(in)
@@ -142,7 +142,7 @@ func (l *link) onData(m chanMsg) {
 	if in.started || m.size != in.size {
 		l.in = nil
 		l.mu.Unlock()
-		in.finish(inResult{reason: p2p.ReasonSize})
+		in.finish(inResult{reason: wire.ReasonSize})
 		return
 	}
 	in.started = true
@@ -166,10 +166,10 @@ func (l *link) onBinary(b []byte) {
 		l.mu.Unlock()
 		return // frames of a cancelled transfer
 	}
-	if len(b) > p2p.MaxDataFrameBytes || int64(len(in.buf)+len(b)) > in.size {
+	if len(b) > wire.MaxDataFrameBytes || int64(len(in.buf)+len(b)) > in.size {
 		l.in = nil
 		l.mu.Unlock()
-		in.finish(inResult{reason: p2p.ReasonSize})
+		in.finish(inResult{reason: wire.ReasonSize})
 		return
 	}
 	l.mu.Unlock()
@@ -203,7 +203,7 @@ type serveJob struct {
 func (l *link) serve(id, seq uint64) {
 	e, ok := l.p.store.get(seq)
 	if !ok || !l.p.uploading() {
-		l.sendControl(&p2p.NoneMsg{ID: id})
+		l.sendControl(&wire.NoneMsg{ID: id})
 		return
 	}
 	ctx, cancel := context.WithCancel(l.p.ctx)
@@ -234,16 +234,16 @@ func (l *link) serve(id, seq uint64) {
 
 // send writes the data header and the frames of one segment.
 func (l *link) send(job *serveJob, seq uint64, data []byte) {
-	l.sendControl(&p2p.DataMsg{ID: job.id, Seq: seq, Size: int64(len(data))})
+	l.sendControl(&wire.DataMsg{ID: job.id, Seq: seq, Size: int64(len(data))})
 	l.mu.Lock()
 	dc := l.dc
 	l.mu.Unlock()
 	var flipped []byte
 	if l.p.cfg.Malicious {
-		flipped = make([]byte, p2p.MaxDataFrameBytes)
+		flipped = make([]byte, wire.MaxDataFrameBytes)
 	}
-	for off := 0; off < len(data); off += p2p.MaxDataFrameBytes {
-		frame := data[off:min(off+p2p.MaxDataFrameBytes, len(data))]
+	for off := 0; off < len(data); off += wire.MaxDataFrameBytes {
+		frame := data[off:min(off+wire.MaxDataFrameBytes, len(data))]
 		if flipped != nil {
 			for i, c := range frame {
 				flipped[i] = ^c

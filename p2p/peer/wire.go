@@ -7,11 +7,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
-
-// ChannelLabel is the label of the one data channel between two peers.
-const ChannelLabel = "classmesh"
 
 // Data-channel flow control: the sender stops queueing above highWater
 // and resumes when pion reports the buffer below lowWater.
@@ -25,8 +22,8 @@ var errBadChannelMessage = errors.New("peer: bad channel message")
 
 // chanMsg is one decoded peer-plane control message in a flat form.
 type chanMsg struct {
-	t    string   // p2p.TypeHave, TypeGet, TypeData, TypeNone, TypeCancel
-	have rangeSet // have: normalised
+	t    string        // wire.TypeHave, TypeGet, TypeData, TypeNone, TypeCancel
+	have wire.RangeSet // have: normalised
 	id   uint64
 	seq  uint64
 	size int64
@@ -36,21 +33,21 @@ type chanMsg struct {
 // the strict peer-plane decoder of package p2p and normalises the ranges
 // of have (sorted, merged, bounded).
 func decodeChannel(b []byte) (chanMsg, error) {
-	m, err := p2p.DecodePeerMessage(b)
+	m, err := wire.DecodePeerMessage(b)
 	if err != nil {
 		return chanMsg{}, fmt.Errorf("%w: %w", errBadChannelMessage, err)
 	}
 	switch v := m.(type) {
-	case *p2p.HaveMsg:
-		return chanMsg{t: p2p.TypeHave, have: newRangeSet(v.Ranges)}, nil
-	case *p2p.GetMsg:
-		return chanMsg{t: p2p.TypeGet, id: v.ID, seq: v.Seq}, nil
-	case *p2p.DataMsg:
-		return chanMsg{t: p2p.TypeData, id: v.ID, seq: v.Seq, size: v.Size}, nil
-	case *p2p.NoneMsg:
-		return chanMsg{t: p2p.TypeNone, id: v.ID}, nil
-	case *p2p.CancelMsg:
-		return chanMsg{t: p2p.TypeCancel, id: v.ID}, nil
+	case *wire.HaveMsg:
+		return chanMsg{t: wire.TypeHave, have: wire.NewRangeSet(v.Ranges, maxNeighborRanges)}, nil
+	case *wire.GetMsg:
+		return chanMsg{t: wire.TypeGet, id: v.ID, seq: v.Seq}, nil
+	case *wire.DataMsg:
+		return chanMsg{t: wire.TypeData, id: v.ID, seq: v.Seq, size: v.Size}, nil
+	case *wire.NoneMsg:
+		return chanMsg{t: wire.TypeNone, id: v.ID}, nil
+	case *wire.CancelMsg:
+		return chanMsg{t: wire.TypeCancel, id: v.ID}, nil
 	}
 	return chanMsg{}, fmt.Errorf("%w: type %T", errBadChannelMessage, m)
 }
@@ -66,7 +63,7 @@ type signalData struct {
 // peer. Anything else than one SDP or one candidate is an error.
 func decodeSignal(raw json.RawMessage) (signalData, error) {
 	var d signalData
-	if len(raw) > p2p.MaxMessageBytes {
+	if len(raw) > wire.MaxMessageBytes {
 		return d, fmt.Errorf("peer: signal data of %d bytes", len(raw))
 	}
 	if err := json.Unmarshal(raw, &d); err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/classmesh/classmesh/p2p"
+	"github.com/classmesh/classmesh/p2p/wire"
 )
 
 func TestDecodeChannel(t *testing.T) {
@@ -19,8 +19,8 @@ func TestDecodeChannel(t *testing.T) {
 		want chanMsg
 		ok   bool
 	}{
-		{"have", `{"t":"have","ranges":[[8,8],[0,5],[6,7]]}`, chanMsg{t: "have", have: rangeSet{{0, 8}}}, true},
-		{"have empty", `{"t":"have","ranges":[]}`, chanMsg{t: "have", have: rangeSet{}}, true},
+		{"have", `{"t":"have","ranges":[[8,8],[0,5],[6,7]]}`, chanMsg{t: "have", have: wire.RangeSet{{0, 8}}}, true},
+		{"have empty", `{"t":"have","ranges":[]}`, chanMsg{t: "have", have: wire.RangeSet{}}, true},
 		{"get", `{"t":"get","id":7,"seq":12}`, chanMsg{t: "get", id: 7, seq: 12}, true},
 		{"data", `{"t":"data","id":7,"seq":12,"size":99}`, chanMsg{t: "data", id: 7, seq: 12, size: 99}, true},
 		{"none", `{"t":"none","id":7}`, chanMsg{t: "none", id: 7}, true},
@@ -103,37 +103,37 @@ func FuzzChannelMessage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(b) > p2p.MaxPeerMessageBytes {
+		if len(b) > wire.MaxPeerMessageBytes {
 			t.Fatalf("accepted %d bytes", len(b))
 		}
 		if len(m.have) > maxNeighborRanges {
 			t.Fatalf("%d ranges kept", len(m.have))
 		}
 		for i, r := range m.have {
-			if r[0] > r[1] || r[1] > p2p.MaxSeq || (i > 0 && r[0] <= m.have[i-1][1]+1) {
+			if r[0] > r[1] || r[1] > wire.MaxSeq || (i > 0 && r[0] <= m.have[i-1][1]+1) {
 				t.Fatalf("ranges not normalised: %v", m.have)
 			}
 		}
-		var out p2p.Message
+		var out wire.Message
 		switch m.t {
-		case p2p.TypeHave:
-			out = &p2p.HaveMsg{Ranges: m.have}
-		case p2p.TypeGet:
-			out = &p2p.GetMsg{ID: m.id, Seq: m.seq}
-		case p2p.TypeData:
-			out = &p2p.DataMsg{ID: m.id, Seq: m.seq, Size: m.size}
-		case p2p.TypeNone:
-			out = &p2p.NoneMsg{ID: m.id}
-		case p2p.TypeCancel:
-			out = &p2p.CancelMsg{ID: m.id}
+		case wire.TypeHave:
+			out = &wire.HaveMsg{Ranges: m.have}
+		case wire.TypeGet:
+			out = &wire.GetMsg{ID: m.id, Seq: m.seq}
+		case wire.TypeData:
+			out = &wire.DataMsg{ID: m.id, Seq: m.seq, Size: m.size}
+		case wire.TypeNone:
+			out = &wire.NoneMsg{ID: m.id}
+		case wire.TypeCancel:
+			out = &wire.CancelMsg{ID: m.id}
 		default:
 			t.Fatalf("unknown type %q accepted", m.t)
 		}
-		enc, err := p2p.Encode(out)
+		enc, err := wire.Encode(out)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := decodeChannel(enc); err != nil && len(enc) <= p2p.MaxPeerMessageBytes {
+		if _, err := decodeChannel(enc); err != nil && len(enc) <= wire.MaxPeerMessageBytes {
 			t.Fatalf("re-encoded %s does not decode: %v", enc, err)
 		}
 	})
@@ -159,7 +159,7 @@ func FuzzHashList(f *testing.F) {
 	f.Add([]byte(`{"v":2}`))
 	f.Add([]byte(`{"v":1,"segments":[{"seq":-1}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := parseHashList(bytes.NewReader(b))
+		list, err := wire.DecodeHashList(bytes.NewReader(b))
 		if err != nil {
 			return
 		}

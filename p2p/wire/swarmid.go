@@ -1,4 +1,4 @@
-package p2p
+package wire
 
 import (
 	"net/url"
@@ -62,7 +62,13 @@ func ParseSwarm(path string) (swarm string, ok bool) {
 	if !validComponent(parts[1]) || !validComponent(parts[2]) {
 		return "", false
 	}
-	return kind + "/" + parts[1] + "/" + parts[2], true
+	return SwarmID(kind, parts[1], parts[2]), true
+}
+
+// SwarmID joins kind (KindVOD or KindLive), name (asset or session) and
+// rendition into a swarm id. It does not validate: ValidSwarm does.
+func SwarmID(kind, name, rendition string) string {
+	return kind + "/" + name + "/" + rendition
 }
 
 // SplitSwarm splits a valid swarm id into kind (vod or live), name (asset
