@@ -57,7 +57,10 @@ func (n *Node) buildRemoteOrigin() (*remote.Origin, error) {
 // serveOrigin serves this node's own library to the cluster on
 // remote.ALPN. Only origin-role nodes with media call it.
 func (n *Node) serveOrigin() error {
-	s, err := remote.NewServer(remote.DefaultConfig(), n.origin)
+	cfg := remote.DefaultConfig()
+	cfg.Logger = n.logger.With("part", "origin-server")
+	cfg.Registerer = n.registry
+	s, err := remote.NewServer(cfg, n.origin)
 	if err != nil {
 		return fmt.Errorf("node: origin server: %w", err)
 	}

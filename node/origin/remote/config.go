@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Defaults.
@@ -35,6 +37,9 @@ type Config struct {
 	MaxConcurrent int
 	// Logger receives diagnostics. nil discards.
 	Logger *slog.Logger
+	// Registerer (server) receives classmesh_remote_origin_requests_total.
+	// nil means a private registry.
+	Registerer prometheus.Registerer
 }
 
 // DefaultConfig returns a Config with every default spelled out.

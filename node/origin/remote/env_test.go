@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
 
 	"github.com/classmesh/classmesh/cluster"
@@ -74,6 +75,7 @@ type rtEnv struct {
 	dirs   [2]string
 	locals [2]*origin.Dir
 	trs    [2]*cluster.Transport
+	regs   [2]*prometheus.Registry
 	c      *testCluster
 	ro     *Origin
 }
@@ -90,7 +92,8 @@ func rtNewEnv(t *testing.T, cfg Config) *rtEnv {
 		t.Cleanup(func() { d.Close() })
 		e.locals[i] = d
 		e.trs[i] = rtTransport(t, id)
-		s, err := NewServer(Config{}, d)
+		e.regs[i] = prometheus.NewRegistry()
+		s, err := NewServer(Config{Registerer: e.regs[i]}, d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,6 +42,17 @@ const (
 	OpRead
 )
 
+var opNames = [...]string{"invalid", "list", "stat", "read"}
+
+// String returns "list", "stat" or "read", and "invalid" for any other
+// value (a metric label).
+func (o Op) String() string {
+	if o >= OpList && o <= OpRead {
+		return opNames[o]
+	}
+	return opNames[0]
+}
+
 // Request is one remote-origin request.
 //
 // Wire payload (magic "CMO\x01"): op uint8 | path (uint16 length, at most

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/classmesh/classmesh/node/origin"
 )
 
@@ -160,6 +162,43 @@ func TestServerRefusesTraversal(t *testing.T) {
 			}
 		})
 	}
+	// Every refusal is counted.
+	for _, tc := range []struct {
+		op, status string
+		want       float64
+	}{
+		{"read", "unprocessable", 2},
+		{"invalid", "unprocessable", 1},
+		{"stat", "ok", 1},
+	} {
+		if got := counterValue(t, e.regs[0], tc.op, tc.status); got != tc.want {
+			t.Errorf("requests{op=%s,status=%s} = %v, want %v", tc.op, tc.status, got, tc.want)
+		}
+	}
+}
+
+// counterValue reads classmesh_remote_origin_requests_total{op,status}.
+func counterValue(t *testing.T, reg *prometheus.Registry, op, status string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "classmesh_remote_origin_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["op"] == op && labels["status"] == status {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func TestRemoteOriginIdentityChange(t *testing.T) {

@@ -32,6 +32,7 @@ type Server struct {
 	log   *slog.Logger
 	slots chan struct{}
 	d     *drain.Group
+	m     *serverMetrics
 }
 
 // NewServer returns a server for src.
@@ -43,8 +44,12 @@ func NewServer(cfg Config, src Source) (*Server, error) {
 		return nil, errors.New("remote: nil origin source")
 	}
 	cfg = cfg.withDefaults()
+	m, err := newServerMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	return &Server{cfg: cfg, src: src, log: cfg.Logger,
-		slots: make(chan struct{}, cfg.MaxConcurrent), d: drain.New()}, nil
+		slots: make(chan struct{}, cfg.MaxConcurrent), d: drain.New(), m: m}, nil
 }
 
 // Close refuses new requests, cancels the running ones and waits for them.
@@ -54,7 +59,7 @@ func (s *Server) Close() error { return s.d.Close() }
 // (for logs); ctx is the connection's context.
 func (s *Server) HandleStream(ctx context.Context, peer string, st Stream) {
 	if !s.d.Enter() {
-		s.answer(st, response{Status: StatusBusy, Message: "server closing"}, nil)
+		s.answer(st, 0, response{Status: StatusBusy, Message: "server closing"}, nil)
 		return
 	}
 	defer s.d.Leave()
@@ -62,14 +67,14 @@ func (s *Server) HandleStream(ctx context.Context, peer string, st Stream) {
 	req, err := DecodeRequest(st)
 	if err != nil {
 		s.log.Debug("remote: bad origin request", "peer", peer, "err", err)
-		s.answer(st, response{Status: decodeErrStatus(err), Message: frame.TruncMsg(err.Error())}, nil)
+		s.answer(st, 0, response{Status: decodeErrStatus(err), Message: frame.TruncMsg(err.Error())}, nil)
 		return
 	}
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
 	default:
-		s.answer(st, response{Status: StatusBusy, Message: "too many requests"}, nil)
+		s.answer(st, req.Op, response{Status: StatusBusy, Message: "too many requests"}, nil)
 		return
 	}
 	rctx, cancel := drain.Merge(ctx, s.d.Context(), st.Context())
@@ -77,7 +82,10 @@ func (s *Server) HandleStream(ctx context.Context, peer string, st Stream) {
 	rctx, cancel2 := context.WithTimeout(rctx, s.cfg.Timeout)
 	defer cancel2()
 	resp, body := s.do(rctx, req)
-	s.answer(st, resp, body)
+	if resp.Status == StatusUnprocessable {
+		s.log.Debug("remote: origin request refused", "peer", peer, "op", req.Op, "path", req.Path, "reason", resp.Message)
+	}
+	s.answer(st, req.Op, resp, body)
 }
 
 // decodeErrStatus maps an error reading a request to the status answered.
@@ -152,8 +160,10 @@ func errResponse(err error) response {
 	return response{Status: st, Message: frame.TruncMsg(err.Error())}
 }
 
-// answer writes the header and body and finishes the stream.
-func (s *Server) answer(st Stream, resp response, body []byte) {
+// answer counts the answer to op, writes the header and body and finishes
+// the stream.
+func (s *Server) answer(st Stream, op Op, resp response, body []byte) {
+	s.m.answered(op, resp.Status)
 	defer st.CancelRead(0)
 	hdr, err := resp.marshal()
 	if err == nil {
