@@ -64,6 +64,12 @@ func TestCheck(t *testing.T) {
 			debts: []Debt{{From: "cluster", To: "node"}},
 		},
 		{
+			name:  "a debt covers the packages below its ends",
+			g:     Graph{"internal/load": {"p2p/wire"}, "internal/load/d": {"p2p"}, "p2p": nil, "p2p/wire": nil},
+			rules: []Rule{{From: "internal", Not: []string{"p2p"}}},
+			debts: []Debt{{From: "internal/load", To: "p2p"}},
+		},
+		{
 			name:  "a paid debt is reported",
 			g:     Graph{"cluster": nil},
 			rules: []Rule{clusterRule},

@@ -25,12 +25,13 @@ func (v Violation) String() string {
 // each package it reports the shortest chain to each forbidden package it
 // reaches.
 func Check(g Graph, rules []Rule, debts []Debt) (violations []Violation, paid []Debt) {
-	skip := map[[2]string]bool{}
 	for _, d := range debts {
-		skip[[2]string{d.From, d.To}] = true
-		if !slices.Contains(g[d.From], d.To) {
+		if !owes(g, d) {
 			paid = append(paid, d)
 		}
+	}
+	skip := func(p, q string) bool {
+		return slices.ContainsFunc(debts, func(d Debt) bool { return under(p, d.From) && under(q, d.To) })
 	}
 	pkgs := make([]string, 0, len(g))
 	for p := range g {
@@ -53,7 +54,7 @@ func Check(g Graph, rules []Rule, debts []Debt) (violations []Violation, paid []
 // forbidden walks g breadth-first from start, not following skipped edges
 // nor going past a forbidden package, and returns the chain to each
 // forbidden package reached.
-func forbidden(g Graph, start string, not []string, skip map[[2]string]bool) [][]string {
+func forbidden(g Graph, start string, not []string, skip func(p, q string) bool) [][]string {
 	prev := map[string]string{start: ""}
 	queue := []string{start}
 	var out [][]string
@@ -65,7 +66,7 @@ func forbidden(g Graph, start string, not []string, skip map[[2]string]bool) [][
 			continue
 		}
 		for _, q := range g[p] {
-			if _, seen := prev[q]; seen || skip[[2]string{p, q}] {
+			if _, seen := prev[q]; seen || skip(p, q) {
 				continue
 			}
 			prev[q] = p
@@ -73,6 +74,17 @@ func forbidden(g Graph, start string, not []string, skip map[[2]string]bool) [][
 		}
 	}
 	return out
+}
+
+// owes reports whether some package under d.From still imports one under
+// d.To.
+func owes(g Graph, d Debt) bool {
+	for p, imps := range g {
+		if under(p, d.From) && slices.ContainsFunc(imps, func(q string) bool { return under(q, d.To) }) {
+			return true
+		}
+	}
+	return false
 }
 
 func chain(prev map[string]string, end string) []string {

@@ -34,10 +34,12 @@ var Rules = []Rule{
 		Why: "the tracker and the Go peer are reached by node, never the reverse"},
 }
 
-// Debt is an import edge that breaks a rule today. The checker skips it;
-// everything that reaches a forbidden package only through it passes.
+// Debt is an import that breaks a rule today: packages under From
+// importing packages under To (paths relative to Module, matched like a
+// Rule's). The checker skips those edges; everything that reaches a
+// forbidden package only through them passes.
 type Debt struct {
-	From, To string // packages, relative to Module
+	From, To string
 	Why      string
 }
 
@@ -46,9 +48,7 @@ var Debts = []Debt{
 	{From: "control", To: "cluster",
 		Why: "control/forward.go takes cluster.StreamHandler and cluster.PeerInfo; issue 12 gives control a transport interface of its own"},
 	{From: "internal/p2pload", To: "p2p",
-		Why: "a load program, not a shared internal; issue 12 moves load programs to cmd/"},
-	{From: "internal/p2pload/trackerd", To: "p2p",
-		Why: "a load program, not a shared internal; issue 12 moves load programs to cmd/"},
+		Why: "load programs (internal/p2pload, .../trackerd), not shared internals; issue 12 moves them to cmd/"},
 }
 
 // under reports whether pkg is p or below p.
