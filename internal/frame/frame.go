@@ -13,6 +13,9 @@
 // the first one sticks; strings that decode are valid UTF-8 without C0
 // controls or DEL (Printable). The package knows no protocol: magics,
 // field order and bounds belong to each protocol.
+//
+// Error texts keep the "cluster:" prefix they had when the framing lived in
+// cluster: they travel to peers inside answers and operators grep for them.
 package frame
 
 import (
