@@ -11,8 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
-
-	"github.com/classmesh/classmesh/node/origin"
 )
 
 // MaxFillHops bounds how far a fill request travels: a requester sends Hop
@@ -186,17 +184,16 @@ func (e *FillStatusError) Error() string {
 }
 
 // statusFor maps a handler error to the status answered: a
-// *FillStatusError's own status, FillNotFound for origin.ErrNotFound,
-// FillUnprocessable for origin.ErrBadPath and ErrMalformed, FillBusy for
-// a canceled context, FillError otherwise.
+// *FillStatusError's own status (also when wrapped), FillUnprocessable for
+// ErrMalformed, FillError otherwise. The handler maps its own domain's
+// errors (the node maps the VOD library's) to a *FillStatusError: cluster
+// knows nothing of origins.
 func statusFor(err error) FillStatus {
 	var se *FillStatusError
 	switch {
 	case errors.As(err, &se) && se.Status.valid() && se.Status != FillOK:
 		return se.Status
-	case errors.Is(err, origin.ErrNotFound):
-		return FillNotFound
-	case errors.Is(err, origin.ErrBadPath), errors.Is(err, ErrMalformed):
+	case errors.Is(err, ErrMalformed):
 		return FillUnprocessable
 	}
 	return FillError

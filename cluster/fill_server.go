@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/classmesh/classmesh/internal/drain"
 )
 
 // FillServer answers fill requests with a FillHandler. Close waits for the
@@ -17,7 +19,7 @@ type FillServer struct {
 	m     *fillMetrics
 	log   *slog.Logger
 	slots chan struct{}
-	drainer
+	d     *drain.Group
 }
 
 // NewFillServer returns a server for h; register it with Register.
@@ -35,8 +37,8 @@ func NewFillServer(cfg FillConfig, h FillHandler) (*FillServer, error) {
 	}
 	return &FillServer{
 		cfg: cfg, h: h, m: m, log: cfg.Logger,
-		slots:   make(chan struct{}, cfg.MaxConcurrent),
-		drainer: newDrainer(),
+		slots: make(chan struct{}, cfg.MaxConcurrent),
+		d:     drain.New(),
 	}, nil
 }
 
@@ -56,17 +58,20 @@ func (s *FillServer) Register(t *Transport) {
 	t.Handle(FillALPN, s.HandleStream)
 }
 
+// Close refuses new requests, cancels the running ones and waits for them.
+func (s *FillServer) Close() error { return s.d.Close() }
+
 // HandleStream serves one fill stream; it is a StreamHandler.
 func (s *FillServer) HandleStream(ctx context.Context, peer PeerInfo, st *quic.Stream) {
 	s.serve(ctx, peer, st)
 }
 
 func (s *FillServer) serve(ctx context.Context, peer PeerInfo, st stream) {
-	if !s.enter() {
+	if !s.d.Enter() {
 		s.refuse(st, FillBusy, "server closing")
 		return
 	}
-	defer s.leave()
+	defer s.d.Leave()
 	_ = st.SetReadDeadline(time.Now().Add(s.cfg.RequestTimeout))
 	req, err := DecodeFillRequest(st)
 	if err != nil {
@@ -82,7 +87,7 @@ func (s *FillServer) serve(ctx context.Context, peer PeerInfo, st stream) {
 		s.refuse(st, FillBusy, "too many fills")
 		return
 	}
-	hctx, cancel := mergeCtx(ctx, s.ctx, st.Context())
+	hctx, cancel := drain.Merge(ctx, s.d.Context(), st.Context())
 	defer cancel()
 	w := &fillWriter{st: st, timeout: s.cfg.WriteTimeout}
 	herr := s.h.ServeFill(hctx, req, w)
@@ -127,19 +132,4 @@ func (s *FillServer) refuse(st stream, status FillStatus, msg string) {
 		_ = st.Close()
 	}
 	st.CancelRead(codeMalformed)
-}
-
-// mergeCtx returns a context canceled when any of ctxs is.
-func mergeCtx(ctxs ...context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctxs[0])
-	stops := make([]func() bool, 0, len(ctxs)-1)
-	for _, c := range ctxs[1:] {
-		stops = append(stops, context.AfterFunc(c, cancel))
-	}
-	return ctx, func() {
-		for _, stop := range stops {
-			stop()
-		}
-		cancel()
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -13,8 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/classmesh/classmesh/node/origin"
 )
 
 func ftServe(t *testing.T, p *ftPair, cfg FillConfig, h FillHandlerFunc) *FillServer {
@@ -183,8 +182,8 @@ func TestFillHandlerErrorBeforeHeader(t *testing.T) {
 		switch req.Object {
 		case "missing":
 			return &FillStatusError{Status: FillNotFound, Message: "no such segment"}
-		case "origin-missing":
-			return origin.ErrNotFound
+		case "wrapped-missing":
+			return fmt.Errorf("lookup: %w", &FillStatusError{Status: FillNotFound, Message: "not found in library"})
 		case "wrong":
 			return rw.WriteHeader(FillHeader{Status: FillWrongOwner, Message: "epoch differs"})
 		}
@@ -196,7 +195,7 @@ func TestFillHandlerErrorBeforeHeader(t *testing.T) {
 		status      FillStatus
 	}{
 		{"missing", "no such segment", FillNotFound},
-		{"origin-missing", "not found", FillNotFound},
+		{"wrapped-missing", "not found", FillNotFound},
 		{"wrong", "epoch differs", FillWrongOwner},
 		{"other", "disk on fire", FillError},
 	} {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/classmesh/classmesh/internal/frame"
 )
 
 // FillALPN is the ALPN of the segment fill protocol.
@@ -99,31 +101,31 @@ func (r FillRequest) MarshalBinary() ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	var e encoder
-	e.u8(r.Hop)
-	e.u64(r.Epoch)
+	var e frame.Encoder
+	e.U8(r.Hop)
+	e.U64(r.Epoch)
 	for _, s := range []string{r.Requester, r.Region, r.AssetID, r.RenditionID, r.Object, r.Source} {
-		e.str(s)
+		e.Str(s)
 	}
-	return frame(magicFillRequest, e.b)
+	return e.Frame(magicFillRequest)
 }
 
 // DecodeFillRequest reads one request frame from rd. Malformed frames wrap
 // ErrMalformed.
 func DecodeFillRequest(rd io.Reader) (FillRequest, error) {
-	p, err := readFrame(rd, magicFillRequest)
+	p, err := frame.Read(rd, magicFillRequest)
 	if err != nil {
 		return FillRequest{}, err
 	}
-	d := decoder{b: p}
-	r := FillRequest{Hop: d.u8(), Epoch: d.u64()}
-	r.Requester = d.str("requester", maxField)
-	r.Region = d.str("region", maxField)
-	r.AssetID = d.str("asset", maxField)
-	r.RenditionID = d.str("rendition", maxField)
-	r.Object = d.str("object", maxField)
-	r.Source = d.str("source", maxField)
-	if err := d.end(); err != nil {
+	d := frame.NewDecoder(p)
+	r := FillRequest{Hop: d.U8(), Epoch: d.U64()}
+	r.Requester = d.Str("requester", maxField)
+	r.Region = d.Str("region", maxField)
+	r.AssetID = d.Str("asset", maxField)
+	r.RenditionID = d.Str("rendition", maxField)
+	r.Object = d.Str("object", maxField)
+	r.Source = d.Str("source", maxField)
+	if err := d.End(); err != nil {
 		return FillRequest{}, err
 	}
 	if err := r.Validate(); err != nil {
@@ -168,38 +170,38 @@ func (h FillHeader) MarshalBinary() ([]byte, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
-	var e encoder
-	e.u8(uint8(h.Status))
-	e.u64(uint64(h.Size))
+	var e frame.Encoder
+	e.U8(uint8(h.Status))
+	e.U64(uint64(h.Size))
 	if h.SHA256 != nil {
-		e.u8(1)
-		e.b = append(e.b, h.SHA256...)
+		e.U8(1)
+		e.Raw(h.SHA256)
 	} else {
-		e.u8(0)
+		e.U8(0)
 	}
-	e.str(h.Message)
-	return frame(magicFillResponse, e.b)
+	e.Str(h.Message)
+	return e.Frame(magicFillResponse)
 }
 
 // DecodeFillResponse reads one response header frame from rd. The body,
 // if any, follows on rd. Malformed headers wrap ErrMalformed.
 func DecodeFillResponse(rd io.Reader) (FillHeader, error) {
-	p, err := readFrame(rd, magicFillResponse)
+	p, err := frame.Read(rd, magicFillResponse)
 	if err != nil {
 		return FillHeader{}, err
 	}
-	d := decoder{b: p}
-	h := FillHeader{Status: FillStatus(d.u8()), Size: int64(d.u64())}
-	switch flags := d.u8(); {
+	d := frame.NewDecoder(p)
+	h := FillHeader{Status: FillStatus(d.U8()), Size: int64(d.U64())}
+	switch flags := d.U8(); {
 	case flags == 1:
-		if sum := d.take(32); sum != nil {
+		if sum := d.Take(32); sum != nil {
 			h.SHA256 = bytes.Clone(sum)
 		}
 	case flags != 0:
-		d.fail("unknown flags %#x", flags)
+		d.Fail("unknown flags %#x", flags)
 	}
-	h.Message = d.str("message", maxMessage)
-	if err := d.end(); err != nil {
+	h.Message = d.Str("message", maxMessage)
+	if err := d.End(); err != nil {
 		return FillHeader{}, err
 	}
 	if err := h.Validate(); err != nil {

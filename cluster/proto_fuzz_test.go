@@ -42,19 +42,3 @@ func FuzzDecodeFillResponse(f *testing.F) {
 		}
 	})
 }
-
-func FuzzDecodeOriginRequest(f *testing.F) {
-	f.Add(mustMarshal(f, OriginRequest{Op: OpList}))
-	f.Add(mustMarshal(f, OriginRequest{Op: OpStat, Path: "intro/v720.mp4"}))
-	f.Add(mustMarshal(f, OriginRequest{Op: OpRead, Path: "../etc/passwd", Offset: 5, Length: 1 << 20}))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		req, err := DecodeOriginRequest(bytes.NewReader(in))
-		if err != nil {
-			return
-		}
-		again, err := DecodeOriginRequest(bytes.NewReader(mustMarshal(t, req)))
-		if err != nil || again != req {
-			t.Fatalf("re-decode: %+v, %v; want %+v", again, err, req)
-		}
-	})
-}

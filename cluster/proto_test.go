@@ -106,12 +106,6 @@ func TestDecodeMalformed(t *testing.T) {
 		{"bad size", rawFrame(magicFillResponse, append([]byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0}, 0, 0, 0)), decResp, ErrMalformed},
 		{"bad flags", rawFrame(magicFillResponse, []byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0}), decResp, ErrMalformed},
 		{"ctrl in message", rawFrame(magicFillResponse, []byte{6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, '\n'}), decResp, ErrMalformed},
-		{"origin bad op", rawFrame(magicOriginReq, []byte{7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), decOrigin, ErrMalformed},
-		{"origin list with path", rawFrame(magicOriginReq, []byte{1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), decOrigin, ErrMalformed},
-		{"origin huge read", mustMarshalOrigin(t, OriginRequest{Op: OpRead, Path: "a", Length: 1}, func(p []byte) []byte {
-			binary.BigEndian.PutUint64(p[len(p)-8:], MaxOriginRead+1)
-			return p
-		}), decOrigin, ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,17 +117,12 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 }
 
-func decReq(r io.Reader) error    { _, err := DecodeFillRequest(r); return err }
-func decResp(r io.Reader) error   { _, err := DecodeFillResponse(r); return err }
-func decOrigin(r io.Reader) error { _, err := DecodeOriginRequest(r); return err }
+func decReq(r io.Reader) error  { _, err := DecodeFillRequest(r); return err }
+func decResp(r io.Reader) error { _, err := DecodeFillResponse(r); return err }
 
 // mustFrame marshals req and lets edit rebuild the frame from its payload.
 func mustFrame(t *testing.T, req FillRequest, edit func(payload []byte) []byte) []byte {
 	return edit(mustMarshal(t, req)[6:])
-}
-
-func mustMarshalOrigin(t *testing.T, req OriginRequest, edit func(frame []byte) []byte) []byte {
-	return edit(mustMarshal(t, req))
 }
 
 func TestMarshalRejectsInvalid(t *testing.T) {
@@ -146,49 +135,11 @@ func TestMarshalRejectsInvalid(t *testing.T) {
 		{"newline", FillRequest{AssetID: "a\n", Object: "o"}},
 		{"zero status", FillHeader{}},
 		{"short sum", FillHeader{Status: FillOK, SHA256: []byte{1}}},
-		{"negative offset", OriginRequest{Op: OpRead, Path: "a", Offset: -1}},
-		{"stat with length", OriginRequest{Op: OpStat, Path: "a", Length: 3}},
-		{"read no path", OriginRequest{Op: OpRead}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := tc.m.MarshalBinary(); !errors.Is(err, ErrMalformed) {
 				t.Fatalf("err = %v, want ErrMalformed", err)
 			}
 		})
-	}
-}
-
-func TestOriginFramesRoundTrip(t *testing.T) {
-	for _, req := range []OriginRequest{
-		{Op: OpList},
-		{Op: OpStat, Path: "intro/v720.mp4"},
-		{Op: OpRead, Path: "intro/v720.mp4", Offset: 1 << 40, Length: MaxOriginRead},
-	} {
-		got, err := DecodeOriginRequest(bytes.NewReader(mustMarshal(t, req)))
-		if err != nil || got != req {
-			t.Fatalf("got %+v, %v; want %+v", got, err, req)
-		}
-	}
-	resp := originResponse{Status: FillOK, Size: 123, Identity: "123-456", Message: ""}
-	b, err := resp.marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := decodeOriginResponse(bytes.NewReader(b))
-	if err != nil || got != resp {
-		t.Fatalf("got %+v, %v", got, err)
-	}
-}
-
-func TestTruncString(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain", "plain"},
-		{"a\nb", "a?b"},
-		{"\xffx", "?x"},
-		{strings.Repeat("é", 600), strings.Repeat("é", 512)},
-	} {
-		if got := truncMsg(tc.in); got != tc.want || !printable(got) {
-			t.Errorf("truncMsg(%q) = %q", tc.in, got)
-		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/quic-go/quic-go"
+
+	"github.com/classmesh/classmesh/internal/drain"
 )
 
 // RaftALPN is the ALPN of connections that carry hashicorp/raft RPCs.
@@ -32,7 +34,7 @@ type RaftLayer struct {
 	log    *slog.Logger
 	addr   raftAddr
 	accept chan net.Conn
-	d      drainer // handlers of incoming streams; d.ctx ends on Close
+	d      *drain.Group // handlers of incoming streams; its Context ends on Close
 
 	mu    sync.Mutex
 	conns map[*raftConn]struct{} // live conns, accepted and dialled
@@ -51,7 +53,7 @@ func NewRaftLayer(t *Transport, advertise string) *RaftLayer {
 		log:    t.log,
 		addr:   raftAddr(advertise),
 		accept: make(chan net.Conn),
-		d:      newDrainer(),
+		d:      drain.New(),
 		conns:  map[*raftConn]struct{}{},
 	}
 	t.Handle(RaftALPN, l.handle)
@@ -65,7 +67,7 @@ func (l *RaftLayer) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.accept:
 		return c, nil
-	case <-l.d.ctx.Done():
+	case <-l.d.Context().Done():
 		return nil, ErrClosed
 	}
 }
@@ -73,10 +75,7 @@ func (l *RaftLayer) Accept() (net.Conn, error) {
 // Close stops Accept, closes every live raft conn (incoming and dialled)
 // and waits for the stream handlers to return. It is idempotent.
 func (l *RaftLayer) Close() error {
-	l.d.mu.Lock()
-	l.d.closed = true
-	l.d.mu.Unlock()
-	l.d.cancel()
+	l.d.Stop()
 	l.mu.Lock()
 	conns := make([]*raftConn, 0, len(l.conns))
 	for c := range l.conns {
@@ -96,10 +95,10 @@ func (l *RaftLayer) Addr() net.Addr { return l.addr }
 // timeout bounds dialling and opening the stream; zero means no bound
 // other than the transport's handshake timeout.
 func (l *RaftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	if l.d.ctx.Err() != nil {
+	if l.d.Context().Err() != nil {
 		return nil, ErrClosed
 	}
-	ctx := l.d.ctx
+	ctx := l.d.Context()
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -107,7 +106,7 @@ func (l *RaftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net
 	}
 	s, err := l.t.OpenStream(ctx, string(address), RaftALPN)
 	if err != nil {
-		if l.d.ctx.Err() != nil {
+		if l.d.Context().Err() != nil {
 			return nil, ErrClosed
 		}
 		return nil, err
@@ -124,10 +123,10 @@ func (l *RaftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net
 // holds the stream open until the conn, the layer or the QUIC connection
 // closes.
 func (l *RaftLayer) handle(ctx context.Context, peer PeerInfo, s *quic.Stream) {
-	if !l.d.enter() {
+	if !l.d.Enter() {
 		return // the transport resets the stream
 	}
-	defer l.d.leave()
+	defer l.d.Leave()
 	c := l.newConn(s, peer.Addr)
 	if !l.track(c) {
 		c.Close()
@@ -136,14 +135,14 @@ func (l *RaftLayer) handle(ctx context.Context, peer PeerInfo, s *quic.Stream) {
 	defer c.Close()
 	select {
 	case l.accept <- c:
-	case <-l.d.ctx.Done():
+	case <-l.d.Context().Done():
 		return
 	case <-ctx.Done():
 		return
 	}
 	select {
 	case <-c.done:
-	case <-l.d.ctx.Done():
+	case <-l.d.Context().Done():
 	case <-ctx.Done():
 	}
 }
@@ -162,7 +161,7 @@ func (l *RaftLayer) newConn(s *quic.Stream, remote net.Addr) *raftConn {
 func (l *RaftLayer) track(c *raftConn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.d.ctx.Err() != nil {
+	if l.d.Context().Err() != nil {
 		return false
 	}
 	l.conns[c] = struct{}{}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/classmesh/classmesh/internal/frame"
 )
 
 // RelayALPN is the ALPN of the live relay protocol.
@@ -120,34 +122,34 @@ func (r relayRequest) MarshalBinary() ([]byte, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	var e encoder
-	e.u8(r.Kind)
-	e.u64(r.Token)
-	e.str(r.Track)
-	e.u8(uint8(len(r.Path)))
+	var e frame.Encoder
+	e.U8(r.Kind)
+	e.U64(r.Token)
+	e.Str(r.Track)
+	e.U8(uint8(len(r.Path)))
 	for _, id := range r.Path {
-		e.str(id)
+		e.Str(id)
 	}
-	return frame(magicRelayRequest, e.b)
+	return e.Frame(magicRelayRequest)
 }
 
 // decodeRelayRequest reads one request frame.
 func decodeRelayRequest(rd io.Reader) (relayRequest, error) {
-	p, err := readFrame(rd, magicRelayRequest)
+	p, err := frame.Read(rd, magicRelayRequest)
 	if err != nil {
 		return relayRequest{}, err
 	}
-	d := decoder{b: p}
-	r := relayRequest{Kind: d.u8(), Token: d.u64()}
-	r.Track = d.str("track", RelayMaxTrack)
-	n := int(d.u8())
+	d := frame.NewDecoder(p)
+	r := relayRequest{Kind: d.U8(), Token: d.U64()}
+	r.Track = d.Str("track", RelayMaxTrack)
+	n := int(d.U8())
 	if n > relayMaxPath {
-		d.fail("path of %d nodes", n)
+		d.Fail("path of %d nodes", n)
 	}
-	for i := 0; i < n && d.err == nil; i++ {
-		r.Path = append(r.Path, d.str("path", 64))
+	for i := 0; i < n && d.Err() == nil; i++ {
+		r.Path = append(r.Path, d.Str("path", 64))
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return relayRequest{}, err
 	}
 	if err := r.validate(); err != nil {
@@ -181,24 +183,24 @@ func (c relayControl) MarshalBinary() ([]byte, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	var e encoder
-	e.u8(c.Kind)
-	e.u8(uint8(c.Code))
-	e.u64(c.Streams)
-	e.str(c.Message)
-	return frame(magicRelayControl, e.b)
+	var e frame.Encoder
+	e.U8(c.Kind)
+	e.U8(uint8(c.Code))
+	e.U64(c.Streams)
+	e.Str(c.Message)
+	return e.Frame(magicRelayControl)
 }
 
 // decodeRelayControl reads one control frame.
 func decodeRelayControl(rd io.Reader) (relayControl, error) {
-	p, err := readFrame(rd, magicRelayControl)
+	p, err := frame.Read(rd, magicRelayControl)
 	if err != nil {
 		return relayControl{}, err
 	}
-	d := decoder{b: p}
-	c := relayControl{Kind: d.u8(), Code: relayCode(d.u8()), Streams: d.u64()}
-	c.Message = d.str("message", maxMessage)
-	if err := d.end(); err != nil {
+	d := frame.NewDecoder(p)
+	c := relayControl{Kind: d.U8(), Code: relayCode(d.U8()), Streams: d.U64()}
+	c.Message = d.Str("message", maxMessage)
+	if err := d.End(); err != nil {
 		return relayControl{}, err
 	}
 	if err := c.validate(); err != nil {

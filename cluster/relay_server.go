@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/classmesh/classmesh/internal/drain"
 )
 
 const (
@@ -106,7 +108,7 @@ func (r *Relay) serveSubscribe(ctx context.Context, peer PeerInfo, st *quic.Stre
 		return
 	}
 	defer r.release(h)
-	sctx, cancel := mergeCtx(ctx, r.ctx, st.Context())
+	sctx, cancel := drain.Merge(ctx, r.ctx, st.Context())
 	defer cancel()
 	sv := &relayServing{
 		r: r, h: h, ctrl: st, ctx: sctx,

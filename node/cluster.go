@@ -103,10 +103,7 @@ func (n *Node) buildFill() error {
 	}
 	n.fillServer.Register(n.cluster.Transport())
 	if !n.remote && n.cluster.Self().Has(cluster.RoleOrigin) {
-		if n.originServer, err = cluster.NewOriginServer(cluster.DefaultRemoteConfig(), n.origin); err != nil {
-			return fmt.Errorf("node: origin server: %w", err)
-		}
-		n.originServer.Register(n.cluster.Transport())
+		return n.serveOrigin()
 	}
 	return nil
 }

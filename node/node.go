@@ -36,6 +36,7 @@ import (
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/origin"
+	"github.com/classmesh/classmesh/node/origin/remote"
 	"github.com/classmesh/classmesh/node/vod"
 	"github.com/classmesh/classmesh/p2p"
 )
@@ -56,7 +57,7 @@ type Node struct {
 	ring         *cluster.RingKeeper
 	fillClient   *cluster.FillClient
 	fillServer   *cluster.FillServer
-	originServer *cluster.OriginServer
+	originServer *remote.Server
 	unsubscribe  func()
 
 	catalog       *control.Store
@@ -207,12 +208,9 @@ func (n *Node) buildOrigin() (vod.Origin, error) {
 	// An edge with no media of its own packages the media of the
 	// cluster's origin-role members, read over QUIC.
 	n.remote = true
-	ro, err := cluster.NewRemoteOrigin(n.cluster.Transport(), n.cluster, cluster.RemoteConfig{
-		Timeout: cfg.OriginTimeout,
-		Logger:  n.logger.With("part", "remote-origin"),
-	})
+	ro, err := n.buildRemoteOrigin()
 	if err != nil {
-		return nil, fmt.Errorf("node: remote origin: %w", err)
+		return nil, err
 	}
 	return ro, nil
 }

@@ -12,7 +12,10 @@
 // layout from a web server: listing reads {base}/assets.json when present
 // (see HTTP.List) or else the server's HTML directory indexes, and objects
 // are read with Range requests in aligned blocks kept in a small per-object
-// cache.
+// cache. NewUnion mounts several origins under prefixes (the media library
+// beside the live recordings). The media of other nodes is the subpackage
+// remote (node/origin/remote), the same Origin over the cluster's QUIC
+// transport.
 package origin
 
 import (

@@ -1,74 +1,21 @@
-package cluster
+package remote
 
 import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/classmesh/classmesh/node/origin"
 )
 
-// rtEnv is two origin members serving local directories and a RemoteOrigin
-// on a third node.
-type rtEnv struct {
-	dirs   [2]string
-	locals [2]*origin.Dir
-	trs    [2]*Transport
-	src    *fakeSource
-	ro     *RemoteOrigin
-	client *Transport
-}
-
-func rtWrite(t *testing.T, root, rel string, data []byte) {
-	t.Helper()
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func rtNewEnv(t *testing.T, cfg RemoteConfig) *rtEnv {
-	t.Helper()
-	e := &rtEnv{src: &fakeSource{self: edge("edge-1", "eu"), epoch: 1}}
-	for i, id := range []string{"origin-a", "origin-b"} {
-		e.dirs[i] = t.TempDir()
-		d, err := origin.NewDir(e.dirs[i], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
-		e.locals[i] = d
-		e.trs[i] = ftTransport(t, id)
-		s, err := NewOriginServer(RemoteConfig{}, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Register(e.trs[i])
-		t.Cleanup(func() { s.Close() })
-		e.src.members = append(e.src.members, Member{ID: id, Roles: []Role{RoleOrigin},
-			State: StateAlive, QUICAddr: e.trs[i].Addr().String()})
-	}
-	e.src.members = append(e.src.members, e.src.self)
-	e.client = ftTransport(t, "edge-1")
-	ro, err := NewRemoteOrigin(e.client, e.src, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ro = ro
-	return e
-}
-
 func TestRemoteOriginListOpenRead(t *testing.T) {
 	ctx := testCtx(t)
-	e := rtNewEnv(t, RemoteConfig{BlockSize: 64 << 10, CacheBlocks: 2})
+	e := rtNewEnv(t, Config{BlockSize: 64 << 10, CacheBlocks: 2})
 	big := randomBody(t, 3<<20+123)
 	rtWrite(t, e.dirs[0], "course1/a.mp4", big)
 	rtWrite(t, e.dirs[0], "course1/b.mp4", []byte("tiny"))
@@ -151,7 +98,7 @@ func TestRemoteOriginListOpenRead(t *testing.T) {
 // Open works before any List, by asking every origin member in turn.
 func TestRemoteOriginOpenWithoutList(t *testing.T) {
 	ctx := testCtx(t)
-	e := rtNewEnv(t, RemoteConfig{})
+	e := rtNewEnv(t, Config{})
 	rtWrite(t, e.dirs[1], "other/x.mp4", []byte("only on b"))
 	o, err := e.ro.Open(ctx, "other/x.mp4")
 	if err != nil {
@@ -165,7 +112,7 @@ func TestRemoteOriginOpenWithoutList(t *testing.T) {
 
 func TestRemoteOriginErrors(t *testing.T) {
 	ctx := testCtx(t)
-	e := rtNewEnv(t, RemoteConfig{})
+	e := rtNewEnv(t, Config{})
 	rtWrite(t, e.dirs[0], "course1/a.mp4", []byte("x"))
 	for _, tc := range []struct {
 		path string
@@ -186,40 +133,77 @@ func TestRemoteOriginErrors(t *testing.T) {
 
 // A peer that skips the client-side check still cannot traverse: the server
 // cleans every path, and a bad frame leaves the connection usable.
-func TestOriginServerRefusesTraversal(t *testing.T) {
+func TestServerRefusesTraversal(t *testing.T) {
 	ctx := testCtx(t)
-	e := rtNewEnv(t, RemoteConfig{})
+	e := rtNewEnv(t, Config{})
 	rtWrite(t, e.dirs[0], "course1/a.mp4", []byte("x"))
-	addr := e.src.members[0].QUICAddr
+	addr := e.c.peers[0].Addr
 	for _, tc := range []struct {
 		name  string
 		frame []byte
-		want  FillStatus
+		want  Status
 	}{
-		{"traversal", mustMarshal(t, OriginRequest{Op: OpRead, Path: "../../etc/passwd", Length: 10}), FillUnprocessable},
-		{"garbage", []byte("GET / HTTP/1.1\r\n\r\n"), FillUnprocessable},
-		{"offset past end", mustMarshal(t, OriginRequest{Op: OpRead, Path: "course1/a.mp4", Offset: 5, Length: 1}), FillUnprocessable},
-		{"good", mustMarshal(t, OriginRequest{Op: OpStat, Path: "course1/a.mp4"}), FillOK},
+		{"traversal", mustMarshal(t, Request{Op: OpRead, Path: "../../etc/passwd", Length: 10}), StatusUnprocessable},
+		{"garbage", []byte("GET / HTTP/1.1\r\n\r\n"), StatusUnprocessable},
+		{"offset past end", mustMarshal(t, Request{Op: OpRead, Path: "course1/a.mp4", Offset: 5, Length: 1}), StatusUnprocessable},
+		{"good", mustMarshal(t, Request{Op: OpStat, Path: "course1/a.mp4"}), StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, err := e.client.OpenStream(ctx, addr, OriginALPN)
+			st, err := e.c.OpenStream(ctx, addr, ALPN)
 			if err != nil {
 				t.Fatal(err)
 			}
 			st.Write(tc.frame)
 			st.Close()
 			st.SetReadDeadline(time.Now().Add(10 * time.Second))
-			h, err := decodeOriginResponse(st)
+			h, err := decodeResponse(st)
 			if err != nil || h.Status != tc.want {
 				t.Fatalf("answer %+v, %v; want %s", h, err, tc.want)
 			}
 		})
 	}
+	// Every refusal is counted.
+	for _, tc := range []struct {
+		op, status string
+		want       float64
+	}{
+		{"read", "unprocessable", 2},
+		{"invalid", "unprocessable", 1},
+		{"stat", "ok", 1},
+	} {
+		if got := counterValue(t, e.regs[0], tc.op, tc.status); got != tc.want {
+			t.Errorf("requests{op=%s,status=%s} = %v, want %v", tc.op, tc.status, got, tc.want)
+		}
+	}
+}
+
+// counterValue reads classmesh_remote_origin_requests_total{op,status}.
+func counterValue(t *testing.T, reg *prometheus.Registry, op, status string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "classmesh_remote_origin_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["op"] == op && labels["status"] == status {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func TestRemoteOriginIdentityChange(t *testing.T) {
 	ctx := testCtx(t)
-	e := rtNewEnv(t, RemoteConfig{BlockSize: 1024, CacheBlocks: 1})
+	e := rtNewEnv(t, Config{BlockSize: 1024, CacheBlocks: 1})
 	rtWrite(t, e.dirs[0], "c/a.mp4", randomBody(t, 4096))
 	o, err := e.ro.Open(ctx, "c/a.mp4")
 	if err != nil {
@@ -238,7 +222,7 @@ func TestRemoteOriginIdentityChange(t *testing.T) {
 
 func TestRemoteOriginUnavailable(t *testing.T) {
 	ctx := testCtx(t)
-	e := rtNewEnv(t, RemoteConfig{Timeout: 500 * time.Millisecond})
+	e := rtNewEnv(t, Config{Timeout: 500 * time.Millisecond})
 	rtWrite(t, e.dirs[0], "c/a.mp4", []byte("x"))
 	e.trs[0].Close()
 	if _, err := e.ro.Open(ctx, "c/a.mp4"); !errors.Is(err, origin.ErrUnavailable) {
@@ -251,7 +235,7 @@ func TestRemoteOriginUnavailable(t *testing.T) {
 	if _, err := e.ro.List(ctx); !errors.Is(err, origin.ErrUnavailable) {
 		t.Fatalf("list with all members down: %v", err)
 	}
-	empty, _ := newRemoteOrigin(RemoteConfig{}, &fakeSource{}, nil)
+	empty, _ := New(&testCluster{}, Config{})
 	if _, err := empty.List(ctx); !errors.Is(err, origin.ErrUnavailable) {
 		t.Fatalf("list without origin members: %v", err)
 	}
@@ -260,16 +244,16 @@ func TestRemoteOriginUnavailable(t *testing.T) {
 	}
 }
 
-func TestRemoteConfigValidate(t *testing.T) {
+func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  RemoteConfig
+		cfg  Config
 		ok   bool
 	}{
-		{"default", DefaultRemoteConfig(), true},
-		{"zero", RemoteConfig{}, true},
-		{"huge block", RemoteConfig{BlockSize: MaxOriginRead + 1}, false},
-		{"negative timeout", RemoteConfig{Timeout: -1}, false},
+		{"default", DefaultConfig(), true},
+		{"zero", Config{}, true},
+		{"huge block", Config{BlockSize: MaxRead + 1}, false},
+		{"negative timeout", Config{Timeout: -1}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.cfg.Validate(); (err == nil) != tc.ok {

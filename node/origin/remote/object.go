@@ -1,4 +1,4 @@
-package cluster
+package remote
 
 import (
 	"context"
@@ -10,10 +10,13 @@ import (
 	"github.com/classmesh/classmesh/node/origin"
 )
 
-// remoteObject is an origin.Object read from one origin member in blocks.
-type remoteObject struct {
-	r        *RemoteOrigin
-	m        Member
+// ErrClosed is returned by reads of an Object after Close.
+var ErrClosed = errors.New("remote: object closed")
+
+// object is an origin.Object read from one origin member in blocks.
+type object struct {
+	r        *Origin
+	m        Peer
 	path     string
 	size     int64
 	identity string
@@ -25,18 +28,18 @@ type remoteObject struct {
 	closed bool
 }
 
-var _ origin.Object = (*remoteObject)(nil)
+var _ origin.Object = (*object)(nil)
 
-func newRemoteObject(r *RemoteOrigin, m Member, path string, size int64, identity string) *remoteObject {
-	return &remoteObject{r: r, m: m, path: path, size: size, identity: identity,
+func newObject(r *Origin, m Peer, path string, size int64, identity string) *object {
+	return &object{r: r, m: m, path: path, size: size, identity: identity,
 		block: int64(r.cfg.BlockSize), blocks: map[int64][]byte{}}
 }
 
-func (o *remoteObject) Size() int64      { return o.size }
-func (o *remoteObject) Identity() string { return o.identity }
+func (o *object) Size() int64      { return o.size }
+func (o *object) Identity() string { return o.identity }
 
-// Close drops the cached blocks. Reads after Close fail.
-func (o *remoteObject) Close() error {
+// Close drops the cached blocks. Reads after Close fail with ErrClosed.
+func (o *object) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.closed, o.blocks, o.lru = true, nil, nil
@@ -44,9 +47,9 @@ func (o *remoteObject) Close() error {
 }
 
 // ReadAt implements io.ReaderAt over aligned, cached blocks.
-func (o *remoteObject) ReadAt(p []byte, off int64) (int, error) {
+func (o *object) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, fmt.Errorf("cluster: read %q: negative offset", o.path)
+		return 0, fmt.Errorf("remote: read %q: negative offset", o.path)
 	}
 	n := 0
 	for n < len(p) {
@@ -65,11 +68,11 @@ func (o *remoteObject) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // get returns block idx from the cache or the member.
-func (o *remoteObject) get(idx int64) ([]byte, error) {
+func (o *object) get(idx int64) ([]byte, error) {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
-		return nil, fmt.Errorf("cluster: read %q: %w", o.path, errors.New("object closed"))
+		return nil, fmt.Errorf("remote: read %q: %w", o.path, ErrClosed)
 	}
 	if b, ok := o.blocks[idx]; ok {
 		o.touch(idx)
@@ -80,17 +83,17 @@ func (o *remoteObject) get(idx int64) ([]byte, error) {
 
 	start := idx * o.block
 	length := min(o.block, o.size-start)
-	req := OriginRequest{Op: OpRead, Path: o.path, Offset: start, Length: length}
+	req := Request{Op: OpRead, Path: o.path, Offset: start, Length: length}
 	h, body, err := o.r.roundTrip(context.Background(), o.m, req, length)
 	if err != nil {
 		return nil, err
 	}
 	if h.Identity != o.identity {
-		return nil, fmt.Errorf("cluster: read %q: %w: %w: identity %q, opened as %q",
+		return nil, fmt.Errorf("remote: read %q: %w: %w: identity %q, opened as %q",
 			o.path, origin.ErrChanged, origin.ErrUnavailable, h.Identity, o.identity)
 	}
 	if int64(len(body)) != length {
-		return nil, fmt.Errorf("cluster: read %q: %w: %w: block of %d bytes, want %d",
+		return nil, fmt.Errorf("remote: read %q: %w: %w: block of %d bytes, want %d",
 			o.path, origin.ErrChanged, origin.ErrUnavailable, len(body), length)
 	}
 	o.mu.Lock()
@@ -106,7 +109,7 @@ func (o *remoteObject) get(idx int64) ([]byte, error) {
 }
 
 // touch marks idx most recently used. o.mu must be held.
-func (o *remoteObject) touch(idx int64) {
+func (o *object) touch(idx int64) {
 	for i, v := range o.lru {
 		if v == idx {
 			o.lru = append(append(o.lru[:i:i], o.lru[i+1:]...), idx)
@@ -117,7 +120,7 @@ func (o *remoteObject) touch(idx int64) {
 
 // evict drops least recently used blocks beyond CacheBlocks. o.mu must be
 // held.
-func (o *remoteObject) evict() {
+func (o *object) evict() {
 	for len(o.lru) > o.r.cfg.CacheBlocks {
 		delete(o.blocks, o.lru[0])
 		o.lru = o.lru[1:]
