@@ -80,7 +80,7 @@ func (n *Node) buildLive() error {
 	}
 	bridge, err := livebridge.New(livebridge.Config{
 		Manager:     mgr,
-		Relay:       relay,
+		Relay:       livebridge.ClusterRelay(relay),
 		Catalog:     liveCatalog{n},
 		Members:     liveMembers{n},
 		RelayParent: n.cfg.RelayParent,

@@ -27,10 +27,45 @@ var (
 	ErrNoMedia = errors.New("livebridge: no media from the relay yet")
 )
 
-// Relay is what the bridge uses of the cluster's relay (*cluster.Relay).
+// Relay is what the bridge uses of the cluster's relay; ClusterRelay
+// adapts a *cluster.Relay.
 type Relay interface {
-	Publish(track string) (*cluster.TrackPublisher, error)
-	Subscribe(ctx context.Context, from, track string) (*cluster.Subscription, error)
+	Publish(track string) (TrackWriter, error)
+	Subscribe(ctx context.Context, from, track string) (TrackReader, error)
+}
+
+// TrackWriter publishes one relay track (*cluster.TrackPublisher).
+type TrackWriter interface {
+	SetInit(b []byte)
+	Write(o cluster.Object)
+	Close()
+}
+
+// TrackReader reads one relay subscription (*cluster.Subscription).
+type TrackReader interface {
+	Next(ctx context.Context) (cluster.Object, error)
+	Close()
+}
+
+// ClusterRelay adapts r to Relay.
+func ClusterRelay(r *cluster.Relay) Relay { return clusterRelay{r} }
+
+type clusterRelay struct{ r *cluster.Relay }
+
+func (c clusterRelay) Publish(track string) (TrackWriter, error) {
+	p, err := c.r.Publish(track)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (c clusterRelay) Subscribe(ctx context.Context, from, track string) (TrackReader, error) {
+	s, err := c.r.Subscribe(ctx, from, track)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Catalog is what the bridge reads and writes in the catalog: the local

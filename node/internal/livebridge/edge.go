@@ -113,7 +113,7 @@ func (b *Bridge) subscribe(ctx context.Context, sess *live.Session, rend, upstre
 		cancel()
 		if err == nil {
 			attempt = 0
-			err = b.copyTrack(ctx, sub, sess, rend, &tr, r)
+			err = b.copyTrack(ctx, sub, track, sess, rend, &tr, r)
 			sub.Close()
 		}
 		switch {
@@ -146,8 +146,7 @@ func (b *Bridge) subscribe(ctx context.Context, sess *live.Session, rend, upstre
 
 // copyTrack copies objects from sub into the session's track (created on
 // the first object) until the subscription fails.
-func (b *Bridge) copyTrack(ctx context.Context, sub *cluster.Subscription, sess *live.Session, rend string, tr **live.Track, r *remote) error {
-	track := sub.Track()
+func (b *Bridge) copyTrack(ctx context.Context, sub TrackReader, track string, sess *live.Session, rend string, tr **live.Track, r *remote) error {
 	for {
 		o, err := sub.Next(ctx)
 		if err != nil {

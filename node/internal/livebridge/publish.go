@@ -83,7 +83,7 @@ func (b *Bridge) feed(sess *live.Session) {
 	}
 	f := &feed{sess: sess, done: make(chan struct{})}
 	b.feeds[sess.ID()] = f
-	var pubs map[string]*cluster.TrackPublisher
+	var pubs map[string]TrackWriter
 	if prev == nil {
 		pubs = b.publishTracks(sess)
 	}
@@ -91,8 +91,8 @@ func (b *Bridge) feed(sess *live.Session) {
 }
 
 // publishTracks publishes the relay track of every rendition of sess.
-func (b *Bridge) publishTracks(sess *live.Session) map[string]*cluster.TrackPublisher {
-	pubs := map[string]*cluster.TrackPublisher{}
+func (b *Bridge) publishTracks(sess *live.Session) map[string]TrackWriter {
+	pubs := map[string]TrackWriter{}
 	for _, rend := range b.cfg.Renditions {
 		track := sess.ID() + "/" + rend
 		pub, err := b.cfg.Relay.Publish(track)
@@ -107,7 +107,7 @@ func (b *Bridge) publishTracks(sess *live.Session) map[string]*cluster.TrackPubl
 
 // runFeed runs one pump per rendition and forgets f when they return.
 // With prev, it first waits for prev's relay tracks to close.
-func (b *Bridge) runFeed(f *feed, prev *feed, pubs map[string]*cluster.TrackPublisher) {
+func (b *Bridge) runFeed(f *feed, prev *feed, pubs map[string]TrackWriter) {
 	defer close(f.done)
 	defer func() {
 		b.mu.Lock()
@@ -138,12 +138,12 @@ func (b *Bridge) runFeed(f *feed, prev *feed, pubs map[string]*cluster.TrackPubl
 
 // pump copies every init change and part of one rendition to the relay,
 // in order, until the track ends or the bridge closes.
-func (b *Bridge) pump(sess *live.Session, rend string, pub *cluster.TrackPublisher) {
+func (b *Bridge) pump(sess *live.Session, rend string, pub TrackWriter) {
 	tr, err := sess.WaitTrack(b.ctx, rend)
 	if err != nil {
 		return // the session ended without this rendition, or closing
 	}
-	c := tr.Cursor(live.FromLive)
+	c := tr.Cursor(live.FromOldest) // the pump starts with the session: everything
 	for {
 		ev, err := c.Next(b.ctx)
 		if err != nil {
