@@ -218,6 +218,7 @@ func (b *Bridge) Close() error {
 	for id := range b.remotes {
 		ids = append(ids, id)
 	}
+	clear(b.remotes)
 	b.mu.Unlock()
 	b.cancel()
 	b.wg.Wait()

@@ -31,6 +31,10 @@ const maxResubscribe = 10
 // no alive node publishes the session.
 func (b *Bridge) Attach(ctx context.Context, id string) error {
 	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return ErrClosed
+	}
 	if r, ok := b.remotes[id]; ok {
 		r.lastSeen = time.Now()
 		b.mu.Unlock()
