@@ -244,6 +244,8 @@ func (n *Node) liveSegmentDone(session, rendition string, tr *live.Track, msn in
 	n.tracker.SegmentAvailable(swarm, uint64(msn))
 }
 
+var errCatalogNotOpen = errors.New("node: the catalog is not open yet")
+
 // liveCatalog is the catalog as the live bridge uses it: the local
 // replica, and writes forwarded to the leader. It reads n's fields at each
 // call (the catalog opens in Start, after buildLive).
@@ -251,9 +253,17 @@ type liveCatalog struct{ n *Node }
 
 var _ livebridge.Catalog = liveCatalog{}
 
-func (c liveCatalog) Sessions() ([]control.LiveSession, error) { return c.n.catalog.Sessions() }
+func (c liveCatalog) Sessions() ([]control.LiveSession, error) {
+	if c.n.catalog == nil {
+		return nil, errCatalogNotOpen
+	}
+	return c.n.catalog.Sessions()
+}
 
 func (c liveCatalog) Session(id string) (*control.LiveSession, error) {
+	if c.n.catalog == nil { // a relay peer asked before Start opened it
+		return nil, errCatalogNotOpen
+	}
 	return c.n.catalog.Session(id)
 }
 
