@@ -8,37 +8,35 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
+	"github.com/classmesh/classmesh/node/internal/livebridge"
 	"github.com/classmesh/classmesh/node/live"
-	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/rtmp"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
-// Live classes (see node/live, node/rtmp and cluster's relay):
+// Live classes (see node/live, node/internal/livebridge, node/rtmp and
+// cluster's relay):
 //
-//   - an origin-role node accepts RTMP at --rtmp; a stream key maps to a
-//     catalog live session through the hash the catalog stores;
-//   - node/live packages it into LL-HLS tracks and a recording, and every
-//     part is published on the relay as an object (track "{session}/{rendition}");
+//   - an origin-role node accepts RTMP at --rtmp; the live bridge admits a
+//     publisher whose stream key maps to a catalog live session;
+//   - node/live packages it into LL-HLS tracks and a recording, and the
+//     bridge publishes every part on the relay as an object (track
+//     "{session}/{rendition}"), reading the tracks with a blocking cursor;
 //   - any other node serving /live/{session}/... subscribes to the tracks
-//     through the relay (from the ingest node, a --relay-parent or its
+//     through the bridge (from the ingest node, a --relay-parent or its
 //     region's relay node) while it has viewers, and rebuilds the
 //     playlists locally;
 //   - when the session ends, the recording directory moves into the
-//     library as an asset and the catalog session points to it.
-
-// liveRenditions are the tracks of a session (node/live names them).
-var liveRenditions = []string{live.RenditionVideo, live.RenditionAudio}
+//     library as an asset (adoptRecording) and the catalog session points
+//     to it.
+//
+// node only builds, starts and closes these parts and routes to them.
 
 // Directories under the data directory.
 const (
@@ -47,48 +45,17 @@ const (
 	recordingsPrefix = "_recordings"    // their path prefix in the library
 )
 
-// remoteIdle is how long an edge keeps a relay subscription without viewers.
-const remoteIdle = 30 * time.Second
-
 // liveParts holds the node's live machinery.
 type liveParts struct {
 	mgr     *live.Manager
 	relay   *cluster.Relay
+	bridge  *livebridge.Bridge
 	rtmp    *rtmp.Server // nil without ingest
 	handler http.Handler
-
-	// relayDelay is the time from a part's publication on the relay at
-	// the ingest node to it being listed here (edges only): the relay's
-	// whole contribution to latency, one or more hops.
-	relayDelay prometheus.Histogram
-
-	mu     sync.Mutex
-	pumps  map[string]context.CancelFunc // ingest: session → relay publishing
-	remote map[string]*remoteLive        // edge: session → relay subscription
 }
 
-type remoteLive struct {
-	cancel   context.CancelFunc
-	lastSeen time.Time
-	ready    chan struct{} // closed when the video (or any) track has a part
-	once     sync.Once
-}
-
-// recordingsOrigin mounts finished recordings beside the media library.
-func (n *Node) recordingsOrigin(o origin.Origin) (origin.Origin, error) {
-	dir := filepath.Join(n.cfg.DataDir, recordingsDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("node: recordings: %w", err)
-	}
-	rec, err := origin.NewDir(dir, n.logger.With("part", "recordings"))
-	if err != nil {
-		return nil, err
-	}
-	return origin.NewUnion(origin.Mount{Origin: o}, origin.Mount{Prefix: recordingsPrefix, Origin: rec})
-}
-
-// buildLive creates the live manager, the relay and (on origin-role
-// nodes) the RTMP server.
+// buildLive creates the live manager, the relay, the bridge between them
+// and (on origin-role nodes) the RTMP server. Nothing starts here.
 func (n *Node) buildLive() error {
 	lc := live.DefaultConfig()
 	lc.PartTarget = n.cfg.LivePartTarget
@@ -96,7 +63,7 @@ func (n *Node) buildLive() error {
 	lc.DVRWindow = n.cfg.LiveDVRWindow
 	lc.Grace = n.cfg.LiveGrace
 	lc.RecordDir = filepath.Join(n.cfg.DataDir, liveRecordingDir)
-	lc.OnEnd = n.onLiveEnd
+	lc.OnEnd = func(id string, rec live.Recording) { n.live.bridge.Ended(id, rec) }
 	lc.Logger = n.logger.With("part", "live")
 	lc.Registerer = n.registry
 	mgr, err := live.NewManager(lc)
@@ -111,35 +78,35 @@ func (n *Node) buildLive() error {
 		_ = mgr.Close()
 		return fmt.Errorf("node: relay: %w", err)
 	}
-	relay.SetResolver(n.liveUpstream)
-	delay := prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "classmesh_live_relay_delay_seconds",
-		Help: "Time from a part's publication on the relay at the ingest node to it being listed in this edge's playlist (all relay hops; clocks of other hosts add their skew).",
-		Buckets: []float64{0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.05, 0.075,
-			0.1, 0.2, 0.5, 1, 2, 5},
+	bridge, err := livebridge.New(livebridge.Config{
+		Manager:     mgr,
+		Relay:       livebridge.ClusterRelay(relay),
+		Catalog:     liveCatalog{n},
+		Members:     liveMembers{n},
+		RelayParent: n.cfg.RelayParent,
+		Adopt:       n.adoptRecording,
+		OnSegment:   n.liveSegmentDone,
+		Logger:      n.logger.With("part", "livebridge"),
+		Registerer:  n.registry,
 	})
-	if err := n.registry.Register(delay); err != nil {
+	if err != nil {
 		_ = relay.Close()
 		_ = mgr.Close()
-		return fmt.Errorf("node: live metrics: %w", err)
+		return fmt.Errorf("node: live bridge: %w", err)
 	}
-	n.live = &liveParts{mgr: mgr, relay: relay, handler: mgr.Handler(), relayDelay: delay,
-		pumps: map[string]context.CancelFunc{}, remote: map[string]*remoteLive{}}
+	relay.SetResolver(bridge.Upstream)
+	n.live = &liveParts{mgr: mgr, relay: relay, bridge: bridge, handler: mgr.Handler()}
 	if n.cfg.RTMPAddr == "off" || !n.hasRole(cluster.RoleOrigin) {
 		return nil
 	}
-	addr := n.cfg.RTMPAddr
-	if addr == "" {
-		addr = DefaultRTMPAddr
-	}
 	rcfg := rtmp.DefaultConfig()
-	rcfg.Addr = addr
+	rcfg.Addr = cmp.Or(n.cfg.RTMPAddr, DefaultRTMPAddr)
 	rcfg.Logger = n.logger.With("part", "rtmp")
 	rcfg.Registerer = n.registry
 	rcfg.PublishTimeout = cmp.Or(n.cfg.RTMPPublishTimeout, rcfg.PublishTimeout)
 	rcfg.MaxPendingPerAddr = cmp.Or(n.cfg.RTMPMaxPendingPerAddr, rcfg.MaxPendingPerAddr)
 	rcfg.MaxConnections = cmp.Or(n.cfg.RTMPMaxConns, rcfg.MaxConnections)
-	srv, err := rtmp.NewServer(rcfg, ingest{n})
+	srv, err := rtmp.NewServer(rcfg, bridge)
 	if err != nil {
 		return fmt.Errorf("node: rtmp: %w", err)
 	}
@@ -151,10 +118,13 @@ func (n *Node) buildLive() error {
 // says otherwise.
 const DefaultRTMPAddr = ":1935"
 
-// startLive binds the RTMP port and starts the housekeeping loop. A busy
-// default port is a warning (several nodes on one host); a busy explicit
-// --rtmp address is an error.
+// startLive starts the bridge, then binds the RTMP port. A busy default
+// port is a warning (several nodes on one host); a busy explicit --rtmp
+// address is an error.
 func (n *Node) startLive(ctx context.Context) error {
+	if err := n.live.bridge.Start(ctx); err != nil {
+		return fmt.Errorf("node: live bridge: %w", err)
+	}
 	if srv := n.live.rtmp; srv != nil {
 		if err := srv.Start(ctx); err != nil {
 			if n.cfg.RTMPAddr != "" {
@@ -166,8 +136,6 @@ func (n *Node) startLive(ctx context.Context) error {
 			n.logger.Info("node: RTMP ingest", "addr", srv.Addr().String())
 		}
 	}
-	n.wg.Add(1)
-	go n.liveLoop(ctx)
 	return nil
 }
 
@@ -180,7 +148,7 @@ func (n *Node) RTMPAddr() net.Addr {
 }
 
 // closeLive stops ingest first (publishers see the server close), then
-// the sessions, then the relay.
+// the bridge (its feeders and subscriptions), the sessions, the relay.
 func (n *Node) closeLive() error {
 	if n.live == nil {
 		return nil
@@ -189,55 +157,8 @@ func (n *Node) closeLive() error {
 	if n.live.rtmp != nil {
 		errs = append(errs, n.live.rtmp.Close())
 	}
-	n.live.mu.Lock()
-	for _, c := range n.live.pumps {
-		c()
-	}
-	for _, r := range n.live.remote {
-		r.cancel()
-	}
-	n.live.mu.Unlock()
-	errs = append(errs, n.live.mgr.Close(), n.live.relay.Close())
+	errs = append(errs, n.live.bridge.Close(), n.live.mgr.Close(), n.live.relay.Close())
 	return errors.Join(errs...)
-}
-
-// liveLoop ends local sessions that the catalog says have ended (POST
-// /api/v1/sessions/{id}/end) and drops relay subscriptions without viewers.
-func (n *Node) liveLoop(ctx context.Context) {
-	defer n.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for _, s := range n.live.mgr.Sessions() {
-			if s.Remote() || s.Ended() {
-				continue
-			}
-			if rec, err := n.catalog.Session(s.ID()); err == nil && rec.State == "ended" {
-				n.logger.Info("node: live session ended through the API", "session", s.ID())
-				_ = n.live.mgr.End(s.ID())
-			}
-		}
-		n.dropIdleRemotes()
-	}
-}
-
-func (n *Node) dropIdleRemotes() {
-	now := time.Now()
-	n.live.mu.Lock()
-	defer n.live.mu.Unlock()
-	for id, r := range n.live.remote {
-		if now.Sub(r.lastSeen) > remoteIdle {
-			n.logger.Info("node: live: no viewers, unsubscribing", "session", id)
-			r.cancel()
-			delete(n.live.remote, id)
-			n.live.mgr.Remove(id)
-		}
-	}
 }
 
 // handleLive serves /live/{session}/...: local sessions directly, others
@@ -274,7 +195,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s, ok := n.live.mgr.Lookup(id); !ok || s.Remote() {
-		if err := n.attachRemote(r.Context(), id); err != nil {
+		if err := n.live.bridge.Attach(r.Context(), id); err != nil {
 			code := http.StatusServiceUnavailable
 			if errors.Is(err, live.ErrNotFound) {
 				code = http.StatusNotFound
@@ -321,4 +242,44 @@ func (n *Node) liveSegmentDone(session, rendition string, tr *live.Track, msn in
 	swarm := wire.SwarmID(wire.KindLive, session, rendition)
 	n.tracker.PutHash(swarm, uint64(msn), sum, size)
 	n.tracker.SegmentAvailable(swarm, uint64(msn))
+}
+
+var errCatalogNotOpen = errors.New("node: the catalog is not open yet")
+
+// liveCatalog is the catalog as the live bridge uses it: the local
+// replica, and writes forwarded to the leader. It reads n's fields at each
+// call (the catalog opens in Start, after buildLive).
+type liveCatalog struct{ n *Node }
+
+var _ livebridge.Catalog = liveCatalog{}
+
+func (c liveCatalog) Sessions() ([]control.LiveSession, error) {
+	if c.n.catalog == nil {
+		return nil, errCatalogNotOpen
+	}
+	return c.n.catalog.Sessions()
+}
+
+func (c liveCatalog) Session(id string) (*control.LiveSession, error) {
+	if c.n.catalog == nil { // a relay peer asked before Start opened it
+		return nil, errCatalogNotOpen
+	}
+	return c.n.catalog.Session(id)
+}
+
+func (c liveCatalog) Apply(ctx context.Context, cmd control.Command) (*control.Result, error) {
+	return c.n.forwarder.Apply(ctx, cmd)
+}
+
+// liveMembers is the membership and the ring as the live bridge uses
+// them.
+type liveMembers struct{ n *Node }
+
+var _ livebridge.Members = liveMembers{}
+
+func (m liveMembers) Self() cluster.Member      { return m.n.cluster.Self() }
+func (m liveMembers) Members() []cluster.Member { return m.n.cluster.Members() }
+
+func (m liveMembers) Owner(key, region string) (cluster.Member, bool) {
+	return m.n.ring.Ring().Owner(key, region)
 }

@@ -79,7 +79,7 @@ func (m *Manager) Publish(id string) (*Publication, error) {
 			return p, err
 		}
 	}
-	s := &Session{id: id, m: m, tracks: map[string]*Track{}, started: m.cfg.Now()}
+	s := newSession(m, id, false)
 	s.pk = newPackager(m.cfg, s)
 	if m.cfg.RecordDir != "" {
 		rec, err := newRecorder(m.cfg.RecordDir, id)
@@ -185,7 +185,7 @@ func (m *Manager) Remote(id string) (*Session, error) {
 		}
 		m.stopTimer(linger)
 	}
-	s := &Session{id: id, m: m, remote: true, tracks: map[string]*Track{}, started: m.cfg.Now()}
+	s := newSession(m, id, true)
 	m.sessions[id] = s
 	return s, nil
 }
@@ -246,6 +246,8 @@ func (m *Manager) endSession(s *Session, why string) {
 	for _, t := range s.tracks {
 		t.End()
 	}
+	close(s.done)
+	s.notifyLocked()
 	var rec Recording
 	if s.rec != nil {
 		rec = s.rec.finish()

@@ -2,6 +2,7 @@ package live
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -41,8 +42,48 @@ type Session struct {
 	grace   *time.Timer
 	linger  *time.Timer
 	started time.Time
+	// changed is closed and replaced when a track is added or the
+	// session ends (WaitTrack); done is closed when it ends (Done).
+	changed chan struct{}
+	done    chan struct{}
 
 	viewers viewerSet
+}
+
+func newSession(m *Manager, id string, remote bool) *Session {
+	return &Session{id: id, m: m, remote: remote, tracks: map[string]*Track{}, started: m.cfg.Now(),
+		changed: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Done returns a channel closed when the session ends.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// notifyLocked wakes WaitTrack callers.
+func (s *Session) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// WaitTrack returns the track of a rendition, blocking until the session
+// has it. It returns ErrEnded when the session ends first, or ctx's error.
+func (s *Session) WaitTrack(ctx context.Context, rendition string) (*Track, error) {
+	for {
+		s.mu.Lock()
+		t, ok := s.tracks[rendition]
+		ended, ch := s.state == stateEnded, s.changed
+		s.mu.Unlock()
+		switch {
+		case ok:
+			return t, nil
+		case ended:
+			return nil, ErrEnded
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // ID returns the session ID.
@@ -110,6 +151,7 @@ func (s *Session) trackLocked(name string) *Track {
 	t := newTrack(name, trackConfig{dvr: cfg.DVRWindow, gapTimeout: 3 * cfg.PartTarget, now: cfg.Now})
 	s.tracks[name] = t
 	s.order = append(s.order, name)
+	s.notifyLocked()
 	return t
 }
 
