@@ -47,6 +47,10 @@ type Debt struct {
 var Debts = []Debt{
 	{From: "control", To: "cluster",
 		Why: "control/forward.go takes cluster.StreamHandler and cluster.PeerInfo; issue 12 gives control a transport interface of its own"},
+	{From: "node/internal/livebridge", To: "cluster",
+		Why: "the live bridge uses the relay's object and member types; issue 12 gives it relay and membership interfaces of its own"},
+	{From: "node/internal/livebridge", To: "control",
+		Why: "the live bridge reads and updates control.LiveSession; issue 12 moves the stream-key and session views into control"},
 	{From: "internal/p2pload", To: "p2p",
 		Why: "load programs (internal/p2pload, .../trackerd), not shared internals; issue 12 moves them to cmd/"},
 }
