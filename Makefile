@@ -1,6 +1,7 @@
 # classmesh — see README.md.
 #   make demo    build everything and run one node with the demo course
 #   make test    install missing test tools, then run every test
+#   make systest only the system tests: processes, browsers, herd (ARCHITECTURE.md)
 #   make bench   benchmarks against nginx (B1), ffmpeg (B2) and cold fills (B3)
 #   make fuzz    run every fuzzer for FUZZTIME each
 #   make cluster three nodes on loopback (one with the demo course)
@@ -13,7 +14,14 @@ DEMO_DATA ?= .cache/demo-data
 FUZZTIME  ?= 20s
 GOTESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build player demo cluster test test-deps bench fuzz vet clean
+# System tests (ARCHITECTURE.md, "System tests"): cmd/classmesh/systest runs
+# classmesh processes; the in-process ones stay next to their code and are
+# picked by name: every TestBrowser*, the herd, and the live and access
+# tests that also play in Chromium.
+SYSTEST_NODE   := ^(TestBrowser.*|TestHerd.*|TestLiveClassThroughTheRelay|TestPrivateLiveClassNeedsToken)$$
+SYSTEST_PLAYER := ^TestBrowser.*$$
+
+.PHONY: all build player demo cluster test systest test-deps bench fuzz vet clean
 
 all: build
 
@@ -42,6 +50,11 @@ test: test-deps player
 	$(GO) vet ./...
 	cd player && npm run --silent test:unit
 	$(GO) test $(GOTESTFLAGS) ./...
+
+systest: test-deps player
+	$(GO) test $(GOTESTFLAGS) ./cmd/classmesh/systest
+	$(GO) test $(GOTESTFLAGS) -run '$(SYSTEST_NODE)' ./node
+	$(GO) test $(GOTESTFLAGS) -run '$(SYSTEST_PLAYER)' ./player
 
 bench: build
 	bash scripts/bench.sh

@@ -100,7 +100,7 @@ fi
 # --- B2: cold packaging latency over 200 distinct segments, and whole-asset rate vs ffmpeg
 : >"$work/b2.urls"
 for i in $(seq 0 9); do for s in $(seq 0 19); do echo "http://127.0.0.1:$port_cm/v/lecture$i/1080p/seg-$s.m4s" >>"$work/b2.urls"; done; done
-go build -o "$work/benchload" ./internal/benchload
+go build -o "$work/benchload" ./cmd/benchload
 b2=$("$work/benchload" -mode cold -urls "$work/b2.urls" -metrics "http://127.0.0.1:18484/metrics")
 # whole-asset rate: every segment of a fresh asset, one client, cold
 : >"$work/b2-asset.urls"

@@ -16,8 +16,8 @@
 #
 # B6_ONLY=1 stops after B6 (a quick A/B of write throughput).
 #
-# Both systems are driven by the same Go client (internal/benchload/
-# catalogload). Everything runs on 127.0.0.1 ports 18600-18699; every wait
+# Both systems are driven by the same Go client (cmd/catalogload).
+# Everything runs on 127.0.0.1 ports 18600-18699; every wait
 # is bounded; every process started here is stopped at exit. Results are
 # appended to .cache/bench/results.md.
 set -euo pipefail
@@ -41,7 +41,7 @@ if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null || ! command 
 fi
 go build -o "$bin" ./cmd/classmesh
 rm -rf "$cw"; mkdir -p "$cw"
-go build -o "$cw/catalogload" ./internal/benchload/catalogload
+go build -o "$cw/catalogload" ./cmd/catalogload
 SECRET=bench-catalog-secret-0123456789ab
 
 declare -A pid=()

@@ -62,7 +62,7 @@ link "$src" "$cw/www/herd-a/1080p.mp4"                           # (a): nginx or
 link "$src" "$cw/up/herd-b/1080p.mp4"; link "$src" "$cw/up/herd-c/1080p.mp4"  # (b), (c): upstream node
 for i in 0 1 2 3 4 5; do link "$src" "$cw/b5/p$i/1080p.mp4"; done  # B5: 6 x 20 segments of ~2 MB
 
-go build -o "$cw/benchload" ./internal/benchload
+go build -o "$cw/benchload" ./cmd/benchload
 load() { "$cw/benchload" -timeout 120s "$@"; }
 field() { echo "$1" | sed "s/.*\"$2\":\([0-9.e+-]*\).*/\1/"; }
 f1() { awk -v v="$1" 'BEGIN{printf "%.2f", v}'; }

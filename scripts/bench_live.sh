@@ -10,7 +10,7 @@
 # AAC) pushes the same packets to both servers through the tee muxer, for
 # LIVE_SECONDS (default 80).
 #
-# B11 method (internal/benchload/liveload -mode b11, B11_SECONDS=40):
+# B11 method (cmd/liveload -mode b11, B11_SECONDS=40):
 #   * capture time of media time t = Ts + t, where Ts is the wall clock
 #     just before ffmpeg is started (written to live/ffmpeg-start): with -re
 #     ffmpeg reads the lavfi input in real time from its own clock, which
@@ -82,7 +82,7 @@ if [ ! -x "$NGINX" ] || [ ! -f "$RTMP_MOD" ]; then
 fi
 go build -o "$bin" ./cmd/classmesh
 rm -rf "$lw"; mkdir -p "$lw"
-go build -o "$lw/liveload" ./internal/benchload/liveload
+go build -o "$lw/liveload" ./cmd/liveload
 # on SUT|LOAD CMD...: execs CMD on the system-under-test core or the others;
 # only in a subshell (with & or inside $(...)), so that $! is CMD's pid.
 LIVE_PIN=${LIVE_PIN:-1}

@@ -6,7 +6,7 @@
 #
 # The server is `bin/classmesh serve` when its /p2p/ws is wired (answers the
 # plain GET probe with 400 "subprotocol required"), otherwise the bare
-# tracker internal/p2pload/trackerd. Each process needs one file descriptor
+# tracker cmd/trackerd. Each process needs one file descriptor
 # per socket: the script raises `ulimit -n` as far as the hard limit allows
 # and, if that is below the target, caps the peers and says so (the
 # bytes/peer figure still holds; a projection to 50 000 is printed).
@@ -42,8 +42,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 die() { echo "bench_p2p: $*" >&2; tail -n 5 "$work"/*.log >&2 || true; exit 1; }
 
-go build -o "$work/p2pload" ./internal/p2pload
-go build -o "$work/trackerd" ./internal/p2pload/trackerd
+go build -o "$work/p2pload" ./cmd/p2pload
+go build -o "$work/trackerd" ./cmd/trackerd
 
 wait_http() { # url, seconds
   for _ in $(seq 1 $(($2 * 10))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done

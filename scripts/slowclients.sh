@@ -43,7 +43,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 go build -o "$work/classmesh" ./cmd/classmesh
-go build -o "$work/slowload" ./internal/slowload
+go build -o "$work/slowload" ./cmd/slowload
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # for slowload's sockets
 
 rm -rf "$work/data"

@@ -3,14 +3,23 @@ package archtest
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
-// TestImportRules checks the module as it is against ARCHITECTURE.md.
+// TestImportRules checks the module as it is against ARCHITECTURE.md:
+// the import rules, and that every program lives under cmd/.
 func TestImportRules(t *testing.T) {
-	g, err := Load(filepath.Join("..", ".."))
+	l, err := List(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
+	}
+	g := l.Graph
+	if !slices.Contains(l.Mains, "cmd/classmesh") {
+		t.Fatalf("go list did not list cmd/classmesh as a main package: %v", l.Mains)
+	}
+	for _, p := range StrayPrograms(l.Mains) {
+		t.Errorf("program outside %s/: %s (internal/ holds shared code, programs live in %s/)", Programs, p, Programs)
 	}
 	for _, must := range []string{"cluster", "node", "node/origin/remote", "cache", "control", "internal/frame"} {
 		if _, ok := g[must]; !ok {
@@ -92,5 +101,19 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("violations %v paid %v; want %v, %v", got, paid, tc.want, tc.paid)
 			}
 		})
+	}
+}
+
+func TestStrayPrograms(t *testing.T) {
+	for _, tc := range []struct {
+		mains, want []string
+	}{
+		{mains: []string{"cmd/classmesh", "cmd/benchload", "cmd/benchload/x"}},
+		{mains: []string{"cmd/classmesh", "internal/p2pload", "internal/p2pload/trackerd"}, want: []string{"internal/p2pload", "internal/p2pload/trackerd"}},
+		{mains: []string{"cmdx/tool", ""}, want: []string{"cmdx/tool", ""}},
+	} {
+		if got := StrayPrograms(tc.mains); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("StrayPrograms(%q) = %q, want %q", tc.mains, got, tc.want)
+		}
 	}
 }

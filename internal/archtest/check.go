@@ -95,3 +95,16 @@ func chain(prev map[string]string, end string) []string {
 	slices.Reverse(c)
 	return c
 }
+
+// StrayPrograms returns the main packages that are not under Programs:
+// a program elsewhere (a load tool under internal/, say) is in the wrong
+// room.
+func StrayPrograms(mains []string) []string {
+	var out []string
+	for _, m := range mains {
+		if !under(m, Programs) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

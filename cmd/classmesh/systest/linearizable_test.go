@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"bufio"
@@ -392,7 +392,7 @@ func TestLinearizableCatalogUnderLeaderKill(t *testing.T) {
 }
 
 func testLinearizable(t *testing.T, bin string, voters int) {
-	media, _ := filepath.Abs("../../testdata/media")
+	media, _ := filepath.Abs("../../../testdata/media")
 	const secret = "linearizable-test-secret-0123456789"
 	nodes := []*linNode{newLinNode(t, bin, "node1", secret, "--media", media)}
 	for i := 2; i <= voters; i++ {

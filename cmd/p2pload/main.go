@@ -5,7 +5,7 @@
 // and want periodically for -duration, and prints one JSON object with the
 // connected count and the errors seen.
 //
-//	go run ./internal/p2pload -url ws://127.0.0.1:8080/p2p/ws -peers 20000 \
+//	go run ./cmd/p2pload -url ws://127.0.0.1:8080/p2p/ws -peers 20000 \
 //	    -src 127.0.0.2-127.0.0.50 -swarms 4 -duration 60s
 //
 // With -ready FILE it writes FILE once every peer is connected (or failed),

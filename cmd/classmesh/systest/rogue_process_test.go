@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"bufio"
@@ -39,7 +39,7 @@ func TestProcessRogueMember(t *testing.T) {
 		t.Skip("builds and runs processes")
 	}
 	bin := buildBinary(t)
-	media, _ := filepath.Abs("../../testdata/media")
+	media, _ := filepath.Abs("../../../testdata/media")
 	const secret = "rogue-test-secret-0123456789"
 	data := t.TempDir()
 	node := startProc(t, bin, "origin", secret, "--media", media, "--data", data)

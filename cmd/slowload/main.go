@@ -15,7 +15,7 @@
 // with the connections currently held and the closes seen so far; at the
 // end one JSON object. Everything is bounded by -duration.
 //
-//	go run ./internal/slowload -http 127.0.0.1:8080 -rtmp-addr 127.0.0.1:1935 \
+//	go run ./cmd/slowload -http 127.0.0.1:8080 -rtmp-addr 127.0.0.1:1935 \
 //	    -slow-body 1100 -no-read 1100 -rtmp 1024 -get /v/demo/720p/seg-0.m4s -duration 60s
 //
 // With -probe-rtmp it instead connects once from 127.0.0.1 as an instructor

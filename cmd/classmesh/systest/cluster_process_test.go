@@ -1,4 +1,4 @@
-package main
+package systest
 
 import (
 	"bufio"
@@ -22,10 +22,11 @@ import (
 
 // These tests run real classmesh processes on loopback.
 
+// buildBinary builds cmd/classmesh into the test's temporary directory.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "classmesh")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/classmesh/classmesh/cmd/classmesh").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -226,7 +227,7 @@ func TestProcessCluster(t *testing.T) {
 		t.Skip("builds and runs processes")
 	}
 	bin := buildBinary(t)
-	media, _ := filepath.Abs("../../testdata/media")
+	media, _ := filepath.Abs("../../../testdata/media")
 	const secret = "process-test-secret-0123456789"
 	origin := startProc(t, bin, "origin", secret, "--media", media)
 	edges := []*proc{}
