@@ -35,6 +35,7 @@ import (
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/node/internal/segsource"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/origin/remote"
 	"github.com/classmesh/classmesh/node/vod"
@@ -55,7 +56,7 @@ type Node struct {
 
 	cluster      *cluster.Cluster
 	ring         *cluster.RingKeeper
-	fillClient   *cluster.FillClient
+	segments     *segsource.Source // the one owner of VOD segments (segments.go)
 	fillServer   *cluster.FillServer
 	originServer *remote.Server
 	unsubscribe  func()
@@ -93,8 +94,7 @@ type Node struct {
 	closeMu sync.Mutex
 	closed  bool
 
-	readiness    readiness          // what /readyz waits for besides ready (ready.go)
-	fillForwards prometheus.Counter // fill requests forwarded once to the owner (cluster.go)
+	readiness readiness // what /readyz waits for besides ready (ready.go)
 }
 
 // New builds a node from cfg without starting it.
