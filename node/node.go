@@ -5,8 +5,9 @@
 //
 // A newcomer should be able to read a request from routes.go outwards: the
 // routes map URLs to handlers in media.go (playlists, init and media
-// segments) and api.go (JSON), which call the VOD library for packaging and
-// the cache for storage.
+// segments) and api.go (JSON). Media segments come from one owner,
+// node/internal/segsource (cache → ring owner → origin), which segments.go
+// wires to the cluster's ring and fill protocol.
 //
 // Before any route, limits.go caps connections per node and per address and
 // cuts clients that stall a request body or a response; Range requests
