@@ -18,6 +18,7 @@ import (
 	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/internal/httprange"
 	"github.com/classmesh/classmesh/internal/ident"
+	"github.com/classmesh/classmesh/node/internal/segsource"
 	"github.com/classmesh/classmesh/node/mp4"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/vod"
@@ -27,7 +28,6 @@ import (
 const (
 	cacheImmutable = "public, max-age=31536000, immutable"
 	cachePlaylist  = "public, max-age=10"
-	maxSegmentNum  = 1_000_000
 )
 
 // validID reports whether s is an asset or rendition id under the one
@@ -70,7 +70,8 @@ func (n *Node) handleMaster(w http.ResponseWriter, r *http.Request) {
 	servePlaylist(w, r, a.MasterPlaylist())
 }
 
-// handleRenditionFile serves media.m3u8, init.mp4 and seg-N.m4s.
+// handleRenditionFile serves media.m3u8, hashes.json, init.mp4 and
+// seg-N.m4s.
 func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 	a := n.lookup(w, r)
 	if a == nil {
@@ -86,47 +87,27 @@ func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, fmt.Sprintf("asset %q has no rendition %q", a.ID, rid))
 		return
 	}
-	file := r.PathValue("file")
-	switch {
-	case file == "media.m3u8":
+	switch file := r.PathValue("file"); file {
+	case "media.m3u8":
 		servePlaylist(w, r, rend.MediaPlaylist())
-	case file == "init.mp4":
-		serveBytes(w, r, rend.Init(), contentType(rend), cacheImmutable)
-	case file == "hashes.json":
+	case "hashes.json":
 		n.serveHashList(w, r, vodSwarm(a.ID, rid))
-	case strings.HasPrefix(file, "seg-") && strings.HasSuffix(file, ".m4s"):
-		num, err := parseSegmentNumber(file)
-		if err != nil {
-			httpError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		if num >= len(rend.Segments) {
-			httpError(w, http.StatusNotFound, fmt.Sprintf("rendition %q has %d segments, no segment %d", rid, len(rend.Segments), num))
-			return
-		}
-		n.serveSegment(w, r, a, rend, num)
 	default:
-		httpError(w, http.StatusNotFound, fmt.Sprintf("no file %q", file))
-	}
-}
-
-// parseSegmentNumber parses "seg-N.m4s" strictly: decimal digits, no sign,
-// no leading zeros, bounded.
-func parseSegmentNumber(file string) (int, error) {
-	digits := strings.TrimSuffix(strings.TrimPrefix(file, "seg-"), ".m4s")
-	if digits == "" || len(digits) > 7 || (len(digits) > 1 && digits[0] == '0') {
-		return 0, fmt.Errorf("bad segment name %q", file)
-	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("bad segment name %q", file)
+		// init.mp4 and seg-N.m4s: the name is parsed here, once.
+		ref, err := segsource.Parse(a.ID, rid, file)
+		switch {
+		case errors.Is(err, segsource.ErrBadName):
+			httpError(w, http.StatusBadRequest, err.Error())
+		case err != nil:
+			httpError(w, http.StatusNotFound, fmt.Sprintf("no file %q", file))
+		case ref.Kind == segsource.KindInit:
+			serveBytes(w, r, rend.Init(), contentType(rend), cacheImmutable)
+		case ref.Number >= len(rend.Segments):
+			httpError(w, http.StatusNotFound, fmt.Sprintf("rendition %q has %d segments, no segment %d", rid, len(rend.Segments), ref.Number))
+		default:
+			n.serveSegment(w, r, rend, ref)
 		}
 	}
-	num, err := strconv.Atoi(digits)
-	if err != nil || num >= maxSegmentNum {
-		return 0, fmt.Errorf("bad segment name %q", file)
-	}
-	return num, nil
 }
 
 func contentType(rend *vod.Rendition) string {
@@ -136,36 +117,31 @@ func contentType(rend *vod.Rendition) string {
 	return "video/mp4"
 }
 
-// serveSegment answers from the cache; a miss fills it by packaging the
-// segment once, and every concurrent request streams while it fills.
-func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, a *vod.Asset, rend *vod.Rendition, num int) {
-	size, err := rend.SegmentSize(num)
-	if err != nil {
-		httpError(w, http.StatusNotFound, err.Error())
-		return
-	}
-	object := fmt.Sprintf("seg-%d.m4s", num)
-	key := n.library.CacheKey(a, rend, object)
-	e, err := n.cache.Get(r.Context(), key, size, n.segmentFill(a, rend, num, object))
+// serveSegment answers from the segment source: the cache, else the one
+// fill of the segment in the cluster (node/internal/segsource); every
+// concurrent request streams while it fills.
+func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, rend *vod.Rendition, ref segsource.SegmentRef) {
+	e, err := n.segments.Get(r.Context(), ref)
 	if err != nil {
 		n.fillError(w, r, err)
 		return
 	}
 	defer e.Release()
 	cw := &countingWriter{ResponseWriter: w}
-	swarm := vodSwarm(a.ID, rend.ID)
+	swarm := vodSwarm(ref.Asset, ref.Rendition)
+	num := uint64(ref.Number)
 	h := w.Header()
 	h.Set("Content-Type", contentType(rend))
 	h.Set("Cache-Control", cacheImmutable)
 	h.Set("X-Cache", e.Tier())
 	if sum, ok := e.SHA256(); ok {
-		n.segmentHash(swarm, uint64(num), sum, e.Size()) // before any peer can have it
+		n.segmentHash(swarm, num, sum, e.Size()) // before any peer can have it
 		serveComplete(cw, r, etag(sum[:]), e.Bytes(), e.ReadSeeker(), e.Size())
 		n.segmentServed(r, swarm, cw.n)
 		return
 	}
-	if sum, ok := n.streamFilling(cw, r, e, size); ok {
-		n.segmentHash(swarm, uint64(num), sum, size)
+	if sum, ok := n.streamFilling(cw, r, e, e.Size()); ok {
+		n.segmentHash(swarm, num, sum, e.Size())
 	}
 	n.segmentServed(r, swarm, cw.n)
 }

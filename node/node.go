@@ -5,8 +5,9 @@
 //
 // A newcomer should be able to read a request from routes.go outwards: the
 // routes map URLs to handlers in media.go (playlists, init and media
-// segments) and api.go (JSON), which call the VOD library for packaging and
-// the cache for storage.
+// segments) and api.go (JSON). Media segments come from one owner,
+// node/internal/segsource (cache → ring owner → origin), which segments.go
+// wires to the cluster's ring and fill protocol.
 //
 // Before any route, limits.go caps connections per node and per address and
 // cuts clients that stall a request body or a response; Range requests
@@ -35,6 +36,7 @@ import (
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/node/internal/segsource"
 	"github.com/classmesh/classmesh/node/origin"
 	"github.com/classmesh/classmesh/node/origin/remote"
 	"github.com/classmesh/classmesh/node/vod"
@@ -55,7 +57,7 @@ type Node struct {
 
 	cluster      *cluster.Cluster
 	ring         *cluster.RingKeeper
-	fillClient   *cluster.FillClient
+	segments     *segsource.Source // the one owner of VOD segments (segments.go)
 	fillServer   *cluster.FillServer
 	originServer *remote.Server
 	unsubscribe  func()
@@ -93,8 +95,7 @@ type Node struct {
 	closeMu sync.Mutex
 	closed  bool
 
-	readiness    readiness          // what /readyz waits for besides ready (ready.go)
-	fillForwards prometheus.Counter // fill requests forwarded once to the owner (cluster.go)
+	readiness readiness // what /readyz waits for besides ready (ready.go)
 }
 
 // New builds a node from cfg without starting it.

@@ -43,30 +43,3 @@ func FuzzRoutes(f *testing.F) {
 		}
 	})
 }
-
-func TestParseSegmentNumber(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int
-		ok   bool
-	}{
-		{"seg-0.m4s", 0, true},
-		{"seg-17.m4s", 17, true},
-		{"seg-999999.m4s", 999999, true},
-		{"seg-1000000.m4s", 0, false},
-		{"seg-.m4s", 0, false},
-		{"seg-01.m4s", 0, false},
-		{"seg--1.m4s", 0, false},
-		{"seg-+1.m4s", 0, false},
-		{"seg-1a.m4s", 0, false},
-		{"seg-99999999999999999999.m4s", 0, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseSegmentNumber(tc.in)
-			if (err == nil) != tc.ok || got != tc.want {
-				t.Fatalf("parseSegmentNumber(%q) = %d, %v", tc.in, got, err)
-			}
-		})
-	}
-}
