@@ -15,20 +15,9 @@ import (
 // does not exist; admins, the course's instructors and a playback token
 // for it (the signed player page) see it.
 func TestPrivateAssetMetadata(t *testing.T) {
-	n := mustNewNode(t, Config{MediaDir: demoDir(t)})
-	c := n.Catalog()
+	n, c := demoCatalogNode(t)
 	ctx := t.Context()
-	waitFor(t, "the demo asset in the catalog", func() bool {
-		_, err := c.Asset("demo")
-		return err == nil
-	})
-	must := func(res *control.Result, err error) *control.Result {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	must := func(res *control.Result, err error) *control.Result { t.Helper(); return mustResult(t, res, err) }
 	anon := func(path string) response { t.Helper(); return do(t, "GET", n.URL()+path, "", "") }
 	if r := anon("/api/v1/assets"); r.code != 200 || !strings.Contains(string(r.body), `"demo"`) {
 		t.Fatalf("an asset in no course is listed for anyone: %d %s", r.code, r.body)

@@ -15,20 +15,9 @@ import (
 // signing an asset-scoped URL needs admin or an instructor of the course
 // that owns the asset, whatever lessons link it.
 func TestPlaybackTokenNeedsTheOwnerCourse(t *testing.T) {
-	n := mustNewNode(t, Config{MediaDir: demoDir(t)})
-	c := n.Catalog()
+	n, c := demoCatalogNode(t)
 	ctx := t.Context()
-	waitFor(t, "the demo asset in the catalog", func() bool {
-		_, err := c.Asset("demo")
-		return err == nil
-	})
-	must := func(res *control.Result, err error) *control.Result {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	must := func(res *control.Result, err error) *control.Result { t.Helper(); return mustResult(t, res, err) }
 	for _, id := range []string{"a", "b"} {
 		must(c.Create(ctx, control.KindCourse, id, control.Course{Title: "Course " + id, Visibility: control.VisibilityPrivate}))
 		must(c.Create(ctx, control.KindModule, "m-"+id, control.Module{CourseID: id, Title: "Week 1"}))
@@ -96,13 +85,8 @@ func TestPlaybackTokenNeedsTheOwnerCourse(t *testing.T) {
 // prefix and never matched the IPv4 client it names. It is signed as the
 // IPv4 prefix now; a mapped prefix with no IPv4 form is a 400.
 func TestPlaybackTokenMappedSubnet(t *testing.T) {
-	n := mustNewNode(t, Config{MediaDir: demoDir(t)})
-	c := n.Catalog()
+	n, c := demoCatalogNode(t)
 	ctx := t.Context()
-	waitFor(t, "the demo asset in the catalog", func() bool {
-		_, err := c.Asset("demo")
-		return err == nil
-	})
 	for _, step := range []func() (*control.Result, error){
 		func() (*control.Result, error) {
 			return c.Create(ctx, control.KindCourse, "p", control.Course{Title: "P", Visibility: control.VisibilityPrivate})
@@ -155,4 +139,26 @@ func TestPlaybackTokenMappedSubnet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// demoCatalogNode starts a node serving the demo media and waits until
+// its origin has registered the demo asset in the catalog.
+func demoCatalogNode(t *testing.T) (*Node, *control.Store) {
+	t.Helper()
+	n := mustNewNode(t, Config{MediaDir: demoDir(t)})
+	c := n.Catalog()
+	waitFor(t, "the demo asset in the catalog", func() bool {
+		_, err := c.Asset("demo")
+		return err == nil
+	})
+	return n, c
+}
+
+// mustResult fails the test on a catalog write error.
+func mustResult(t *testing.T, res *control.Result, err error) *control.Result {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
