@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/quic-go/quic-go"
 )
 
 var (
-	_ StreamOpener    = (*cluster.Transport)(nil)
-	_ StreamRegistrar = (*cluster.Transport)(nil)
+	_ StreamOpener = (*cluster.Transport)(nil)
+	_ StreamLayer  = (*cluster.RaftLayer)(nil)
 )
 
 // fwNode is a Store whose raft runs over the QUIC transport, with a
@@ -44,26 +44,23 @@ func newFwNode(t *testing.T, ca *cluster.CA, id string, boot bool) *fwNode {
 		t.Fatal(err)
 	}
 	addr := tr.Addr().String()
-	layer := cluster.NewRaftLayer(tr, addr)
-	rt := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: hclog.NewNullLogger(),
-	})
-	cfg := testConfig(id, filepath.Join(t.TempDir(), id), rt)
+	cfg := testConfig(id, filepath.Join(t.TempDir(), id), nil)
+	cfg.StreamLayer = cluster.NewRaftLayer(tr, addr)
 	cfg.Bootstrap = boot
-	s, err := Open(cfg)
+	s, err := Open(cfg) // owns the layer from here on
 	if err != nil {
-		_ = rt.Close()
 		_ = tr.Close()
 		t.Fatalf("open %s: %v", id, err)
 	}
 	n := &fwNode{id: id, addr: addr, tr: tr, store: s, fwd: NewForwarder(s, tr, nil, nil)}
-	n.fwd.Register(tr)
+	tr.Handle(ForwardALPN, func(ctx context.Context, p cluster.PeerInfo, st *quic.Stream) {
+		n.fwd.HandleStream(ctx, p.NodeID, st)
+	})
 	t.Cleanup(func() {
 		_ = n.fwd.Close()
 		if err := s.Close(); err != nil {
 			t.Errorf("close %s: %v", id, err)
 		}
-		_ = rt.Close()
 		_ = tr.Close()
 	})
 	return n
