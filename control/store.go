@@ -25,7 +25,7 @@ type Store struct {
 	// nil when the caller passed a Transport.
 	net     *raft.NetworkTransport
 	metrics *metrics
-	batcher  *batcher
+	batcher *batcher
 
 	obsCh    chan raft.Observation
 	observer *raft.Observer
