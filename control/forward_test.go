@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -155,6 +156,28 @@ func TestForwardCluster(t *testing.T) {
 			}
 			if a, err := n.store.Asset("a1"); err != nil || a.Revision != res.Revision {
 				t.Fatalf("%s after linearize: %+v, %v", n.id, a, err)
+			}
+		}
+	})
+
+	t.Run("apply_and_wait_reads_own_write", func(t *testing.T) {
+		// Through the API's writer: on return the follower's own replica
+		// already has the write, with no wait by the caller.
+		ctx := ctxT(t, 10*time.Second)
+		var w interface {
+			Apply(context.Context, Command) (*Result, error)
+		} = ReadYourWrites{F: f.fwd}
+		for i := range 5 {
+			id := fmt.Sprintf("ryw%d", i)
+			res, err := w.Apply(ctx, createCmd(t, KindAsset, id, testAsset(id)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.store.AppliedIndex() < res.Index {
+				t.Fatalf("%s: applied %d < index %d on return", id, f.store.AppliedIndex(), res.Index)
+			}
+			if a, err := f.store.Asset(id); err != nil || a.Revision != res.Revision {
+				t.Fatalf("%s on the follower right after ApplyAndWait: %+v, %v", id, a, err)
 			}
 		}
 	})
