@@ -18,7 +18,13 @@ type Config struct {
 	// DataDir holds raft/raft.db (log and stable store), raft/snapshots and
 	// catalog.db (the FSM state). Required.
 	DataDir string
-	// Transport carries raft RPCs. Required; the Store does not close it.
+	// StreamLayer is the network raft runs over (the node passes the
+	// cluster's QUIC raft layer). The Store builds raft's NetworkTransport
+	// on it and closes both on Close, also when Open fails. Exactly one of
+	// StreamLayer and Transport is required.
+	StreamLayer StreamLayer
+	// Transport carries raft RPCs when no StreamLayer is given (tests pass
+	// raft's TCP or in-memory transports). The Store does not close it.
 	Transport raft.Transport
 	// Voter: control-role nodes vote; false marks a non-voting replica. The
 	// leader decides membership (AddVoter/AddNonvoter); this field tells the
@@ -83,7 +89,7 @@ type Config struct {
 }
 
 // DefaultConfig returns a Config with production defaults; the caller sets
-// NodeID, DataDir and Transport.
+// NodeID, DataDir and StreamLayer (or Transport).
 func DefaultConfig() Config {
 	return Config{
 		Voter:              true,
@@ -107,8 +113,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: NodeID is required", ErrBadConfig)
 	case c.DataDir == "":
 		return fmt.Errorf("%w: DataDir is required", ErrBadConfig)
-	case c.Transport == nil:
-		return fmt.Errorf("%w: Transport is required", ErrBadConfig)
+	case c.Transport == nil && c.StreamLayer == nil:
+		return fmt.Errorf("%w: a StreamLayer or a Transport is required", ErrBadConfig)
+	case c.Transport != nil && c.StreamLayer != nil:
+		return fmt.Errorf("%w: give a StreamLayer or a Transport, not both", ErrBadConfig)
 	case c.Bootstrap && !c.Voter:
 		return fmt.Errorf("%w: a non-voter cannot bootstrap", ErrBadConfig)
 	case c.HistoryLimit < 0:

@@ -8,7 +8,10 @@
 // FSM validates each command, checks references and optimistic concurrency,
 // and records the last revisions of every record for rollback.
 //
-// The Store takes its raft.Transport from the caller: the node uses the
-// cluster package's QUIC stream layer, tests use raft's TCP transport.
-// See DESIGN.md for the reasoning.
+// The Store takes a StreamLayer (the node passes the cluster's QUIC raft
+// layer) and builds raft's network transport on it; tests may pass a
+// raft.Transport instead. Membership makes raft's configuration follow
+// the cluster's gossip (membership.go); Forwarder sends writes and reads
+// to the leader over streams the node provides; SiteView is the sites'
+// networks for the P2P tracker. See DESIGN.md for the reasoning.
 package control

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/classmesh/classmesh/cluster"
 	"github.com/quic-go/quic-go"
 )
 
@@ -42,21 +41,16 @@ const (
 	forwardIOTimeout = 10 * time.Second
 )
 
-// StreamOpener opens a bidirectional stream to a node by its QUIC address;
-// *cluster.Transport implements it.
+// StreamOpener opens a bidirectional stream to a node by its QUIC address
+// (mutually authenticated, negotiated with alpn). The node passes the
+// cluster's transport.
 type StreamOpener interface {
 	OpenStream(ctx context.Context, quicAddr string, alpn string) (*quic.Stream, error)
 }
 
-// StreamRegistrar routes the streams of an ALPN to a handler;
-// *cluster.Transport implements it.
-type StreamRegistrar interface {
-	Handle(alpn string, h cluster.StreamHandler)
-}
-
 // Forwarder sends writes and read-index requests of any node to the raft
-// leader over QUIC, and serves those requests when registered on the
-// node's transport.
+// leader over QUIC, and serves those requests: the node routes the
+// streams of ForwardALPN on its transport to HandleStream.
 //
 // A forwarded write is retried once when the node it reached was no longer
 // the leader. A write whose leader lost leadership after proposing may
@@ -332,13 +326,11 @@ func exchange(s *quic.Stream, frame []byte) ([]byte, error) {
 	return body, err
 }
 
-// Register serves ForwardALPN on r with the local store.
-func (f *Forwarder) Register(r StreamRegistrar) {
-	r.Handle(ForwardALPN, f.serve)
-}
-
-// serve answers one forwarded request.
-func (f *Forwarder) serve(ctx context.Context, peer cluster.PeerInfo, s *quic.Stream) {
+// HandleStream answers one forwarded request on s, a stream of
+// ForwardALPN from the node peer (the name its verified certificate
+// carries, for logs). ctx ends when the connection or the transport
+// closes; the caller closes s after HandleStream returns.
+func (f *Forwarder) HandleStream(ctx context.Context, peer string, s *quic.Stream) {
 	_ = s.SetDeadline(time.Now().Add(forwardIOTimeout))
 	var resp []byte
 	body, err := readFrame(s, maxForwardRequest)
@@ -349,18 +341,18 @@ func (f *Forwarder) serve(ctx context.Context, peer cluster.PeerInfo, s *quic.St
 		}
 	}
 	if err != nil {
-		f.log.Warn("control: forward: bad request", "peer", peer.NodeID, "err", err)
+		f.log.Warn("control: forward: bad request", "peer", peer, "err", err)
 		resp = encodeForwardResponse(statusBadRequest, []byte(err.Error()))
 	}
 	_ = s.SetDeadline(time.Now().Add(forwardIOTimeout))
 	if _, err := s.Write(resp); err != nil {
-		f.log.Debug("control: forward: write response", "peer", peer.NodeID, "err", err)
+		f.log.Debug("control: forward: write response", "peer", peer, "err", err)
 	}
 }
 
 // answer runs req against the store, bounded by its timeout, and encodes
 // the response frame.
-func (f *Forwarder) answer(ctx context.Context, peer cluster.PeerInfo, req forwardRequest) []byte {
+func (f *Forwarder) answer(ctx context.Context, peer string, req forwardRequest) []byte {
 	if !f.enter() {
 		return f.errorResponse(ErrClosed)
 	}
@@ -384,7 +376,7 @@ func (f *Forwarder) answer(ctx context.Context, peer cluster.PeerInfo, req forwa
 		}
 		res, err := f.store.Apply(ctx, *cmd)
 		if err != nil {
-			f.log.Debug("control: forward: apply", "peer", peer.NodeID, "err", err)
+			f.log.Debug("control: forward: apply", "peer", peer, "err", err)
 			return f.errorResponse(err)
 		}
 		return okResponse(&forwardResult{Revision: res.Revision, Index: res.Index, Record: res.Record, Secret: res.Secret})

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -15,13 +16,13 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/quic-go/quic-go"
 )
 
 var (
-	_ StreamOpener    = (*cluster.Transport)(nil)
-	_ StreamRegistrar = (*cluster.Transport)(nil)
+	_ StreamOpener = (*cluster.Transport)(nil)
+	_ StreamLayer  = (*cluster.RaftLayer)(nil)
 )
 
 // fwNode is a Store whose raft runs over the QUIC transport, with a
@@ -44,26 +45,23 @@ func newFwNode(t *testing.T, ca *cluster.CA, id string, boot bool) *fwNode {
 		t.Fatal(err)
 	}
 	addr := tr.Addr().String()
-	layer := cluster.NewRaftLayer(tr, addr)
-	rt := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: layer, MaxPool: 3, Timeout: 2 * time.Second, Logger: hclog.NewNullLogger(),
-	})
-	cfg := testConfig(id, filepath.Join(t.TempDir(), id), rt)
+	cfg := testConfig(id, filepath.Join(t.TempDir(), id), nil)
+	cfg.StreamLayer = cluster.NewRaftLayer(tr, addr)
 	cfg.Bootstrap = boot
-	s, err := Open(cfg)
+	s, err := Open(cfg) // owns the layer from here on
 	if err != nil {
-		_ = rt.Close()
 		_ = tr.Close()
 		t.Fatalf("open %s: %v", id, err)
 	}
 	n := &fwNode{id: id, addr: addr, tr: tr, store: s, fwd: NewForwarder(s, tr, nil, nil)}
-	n.fwd.Register(tr)
+	tr.Handle(ForwardALPN, func(ctx context.Context, p cluster.PeerInfo, st *quic.Stream) {
+		n.fwd.HandleStream(ctx, p.NodeID, st)
+	})
 	t.Cleanup(func() {
 		_ = n.fwd.Close()
 		if err := s.Close(); err != nil {
 			t.Errorf("close %s: %v", id, err)
 		}
-		_ = rt.Close()
 		_ = tr.Close()
 	})
 	return n
@@ -158,6 +156,28 @@ func TestForwardCluster(t *testing.T) {
 			}
 			if a, err := n.store.Asset("a1"); err != nil || a.Revision != res.Revision {
 				t.Fatalf("%s after linearize: %+v, %v", n.id, a, err)
+			}
+		}
+	})
+
+	t.Run("apply_and_wait_reads_own_write", func(t *testing.T) {
+		// Through the API's writer: on return the follower's own replica
+		// already has the write, with no wait by the caller.
+		ctx := ctxT(t, 10*time.Second)
+		var w interface {
+			Apply(context.Context, Command) (*Result, error)
+		} = ReadYourWrites{F: f.fwd}
+		for i := range 5 {
+			id := fmt.Sprintf("ryw%d", i)
+			res, err := w.Apply(ctx, createCmd(t, KindAsset, id, testAsset(id)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.store.AppliedIndex() < res.Index {
+				t.Fatalf("%s: applied %d < index %d on return", id, f.store.AppliedIndex(), res.Index)
+			}
+			if a, err := f.store.Asset(id); err != nil || a.Revision != res.Revision {
+				t.Fatalf("%s on the follower right after ApplyAndWait: %+v, %v", id, a, err)
 			}
 		}
 	})

@@ -18,11 +18,9 @@ type hclogAdapter struct {
 	args  []any
 }
 
-// NewHCLogger adapts l to the hclog.Logger that raft's components take
-// (for example raft.NetworkTransportConfig.Logger), dropping lines below
-// level.
-func NewHCLogger(l *slog.Logger, level slog.Level) hclog.Logger { return newHCLog(l, level) }
-
+// newHCLog adapts l to the hclog.Logger that raft's components take (the
+// raft server and the network transport built on Config.StreamLayer),
+// dropping lines below level.
 func newHCLog(l *slog.Logger, level slog.Level) hclog.Logger {
 	return &hclogAdapter{l: l, name: "raft", level: toHCLevel(level)}
 }

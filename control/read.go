@@ -112,6 +112,9 @@ func (s *Store) Module(id string) (*Module, error) { return getAs[Module](s, Kin
 // Lesson returns a lesson.
 func (s *Store) Lesson(id string) (*Lesson, error) { return getAs[Lesson](s, KindLesson, id) }
 
+// Lessons returns every lesson.
+func (s *Store) Lessons() ([]Lesson, error) { return listAs[Lesson](s, KindLesson, nil) }
+
 // LessonsOfModule returns a module's lessons in the module's order.
 func (s *Store) LessonsOfModule(moduleID string) ([]Lesson, error) {
 	m, err := s.Module(moduleID)

@@ -21,8 +21,11 @@ type Store struct {
 	logs *raftboltdb.BoltStore
 	// logCache fronts logs for raft and for ReadIndex.
 	logCache *raft.LogCache
-	metrics  *metrics
-	batcher  *batcher
+	// net is the transport built on Config.StreamLayer, closed by Close;
+	// nil when the caller passed a Transport.
+	net     *raft.NetworkTransport
+	metrics *metrics
+	batcher *batcher
 
 	obsCh    chan raft.Observation
 	observer *raft.Observer
@@ -52,13 +55,20 @@ type Server struct {
 }
 
 // Open starts a Store. With cfg.Bootstrap and no raft state on disk it
-// bootstraps a one-node cluster.
+// bootstraps a one-node cluster. From the call on the Store owns
+// cfg.StreamLayer: it is closed by Close, or before Open returns an error.
 func Open(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
+		if cfg.StreamLayer != nil {
+			_ = cfg.StreamLayer.Close()
+		}
 		return nil, err
 	}
 	raftDir := filepath.Join(cfg.DataDir, "raft")
 	if err := os.MkdirAll(raftDir, 0o700); err != nil {
+		if cfg.StreamLayer != nil {
+			_ = cfg.StreamLayer.Close()
+		}
 		return nil, fmt.Errorf("control: %w", err)
 	}
 	s := &Store{cfg: cfg, done: make(chan struct{})}
@@ -77,6 +87,10 @@ func Open(cfg Config) (*Store, error) {
 
 func (s *Store) openParts(raftDir string) error {
 	cfg := &s.cfg
+	if cfg.StreamLayer != nil {
+		s.net = newNetworkTransport(cfg.StreamLayer, cfg)
+		cfg.Transport = s.net
+	}
 	logs, err := raftboltdb.New(raftboltdb.Options{
 		Path:        filepath.Join(raftDir, "raft.db"),
 		BoltOptions: &bolt.Options{NoFreelistSync: true, Timeout: time.Second},
@@ -167,7 +181,9 @@ func (s *Store) watchLeader() {
 
 // Close stops the store. A leader with other voters first hands leadership
 // over (bounded by a few election timeouts) so the cluster does not wait
-// for a failure detection. The Transport is left to the caller.
+// for a failure detection. Then raft stops and the transport built on
+// Config.StreamLayer closes with its layer; a Config.Transport is left to
+// the caller.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closedMu.Lock()
@@ -202,6 +218,9 @@ func (s *Store) closeParts() error {
 	}
 	if s.batcher != nil {
 		s.batcher.close() // after the shutdown resolved the entries in flight
+	}
+	if s.net != nil {
+		errs = append(errs, s.net.Close()) // closes the stream layer too
 	}
 	close(s.done)
 	s.wg.Wait()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 func TestValidation(t *testing.T) {
@@ -101,3 +103,25 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("no transport: %v", err)
 	}
 }
+
+// TestOpenOwnsTheStreamLayer: a StreamLayer and a Transport together are
+// refused, and the layer given to a failing Open is closed.
+func TestOpenOwnsTheStreamLayer(t *testing.T) {
+	_, trans := raft.NewInmemTransport("")
+	layer := &closeCounter{}
+	cfg := Config{NodeID: "n", DataDir: t.TempDir(), Transport: trans, StreamLayer: layer}
+	if _, err := Open(cfg); !errors.Is(err, ErrBadConfig) {
+		t.Fatalf("both a StreamLayer and a Transport: %v", err)
+	}
+	if layer.closed != 1 {
+		t.Fatalf("layer closed %d times by a failed Open, want 1", layer.closed)
+	}
+}
+
+// closeCounter is a StreamLayer that only counts Close.
+type closeCounter struct {
+	StreamLayer
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }

@@ -1,15 +1,12 @@
 package node
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/netip"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
@@ -28,11 +25,10 @@ const (
 	pathP2P  = "p2p"
 )
 
-// accessCache holds the access policy of the catalog at the replica's
-// last applied index; it is rebuilt when that index moves.
-type accessCache struct {
-	mu       sync.Mutex
-	policy   *access.Policy
+// mediaAccess is the access policy of the local replica, kept current by
+// control/access.View (opened with the catalog), and the refusal counter.
+type mediaAccess struct {
+	view     *access.View
 	refusals *prometheus.CounterVec
 }
 
@@ -48,56 +44,11 @@ func newAccessRefusals(reg prometheus.Registerer) *prometheus.CounterVec {
 	return c
 }
 
-// access returns the current policy. If the catalog cannot be read the
-// last policy stays in force; before any, a closed one refuses every read
-// (503) rather than serve private media.
-func (n *Node) access() *access.Policy {
-	idx := n.catalog.AppliedIndex()
-	n.accessCache.mu.Lock()
-	defer n.accessCache.mu.Unlock()
-	if p := n.accessCache.policy; p != nil && p.Index() == idx {
-		return p
-	}
-	s, err := n.accessSnapshot(idx)
-	if err != nil {
-		n.logger.Warn("node: cannot read the catalog for playback access", "err", err)
-		if n.accessCache.policy != nil {
-			return n.accessCache.policy
-		}
-		return access.New(access.Snapshot{}, access.Options{Closed: true})
-	}
-	n.accessCache.policy = access.New(s, access.Options{})
-	return n.accessCache.policy
-}
-
-// accessSnapshot reads what the policy needs from the local replica.
-func (n *Node) accessSnapshot(idx uint64) (access.Snapshot, error) {
-	s := access.Snapshot{Index: idx}
-	var err error
-	if s.Courses, err = n.catalog.Courses(); err != nil {
-		return s, err
-	}
-	raw, err := n.catalog.List(control.KindLesson, nil)
-	if err != nil {
-		return s, err
-	}
-	for _, r := range raw {
-		var l control.Lesson
-		if json.Unmarshal(r, &l) == nil {
-			s.Lessons = append(s.Lessons, l)
-		}
-	}
-	if s.Assets, err = n.catalog.Assets(); err != nil {
-		return s, err
-	}
-	if s.Sessions, err = n.catalog.Sessions(); err != nil {
-		return s, err
-	}
-	if s.Keys, err = n.catalog.SigningKeys(); err != nil {
-		return s, err
-	}
-	return s, nil
-}
+// access returns the current policy (control/access.View: rebuilt when
+// the replica's applied index moves; if the catalog cannot be read the
+// last policy stays in force, and before any a closed one refuses every
+// read, 503, rather than serve private media).
+func (n *Node) access() *access.Policy { return n.mediaAccess.view.Policy() }
 
 // authorize is the check of every media handler: it asks the policy
 // whether the request (its /t/{token}/ path value and client address) may
@@ -128,8 +79,8 @@ func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, re
 // refused logs and counts a refusal. Private ids are logged (the log is
 // the operator's), never put in metric labels.
 func (n *Node) refused(path string, d access.Decision, req access.Request, client string) {
-	if n.accessCache.refusals != nil {
-		n.accessCache.refusals.WithLabelValues(path, d.Reason).Inc()
+	if n.mediaAccess.refusals != nil {
+		n.mediaAccess.refusals.WithLabelValues(path, d.Reason).Inc()
 	}
 	n.logger.Info("node: media access refused", "path", path, "asset", req.Asset, "session", req.Session,
 		"reason", d.Reason, "client", client)

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,24 +16,14 @@ import (
 	"github.com/classmesh/classmesh/control/playback"
 )
 
-// catalogWriter sends writes to the leader and waits until the local
-// replica has applied them, so a client reads its own writes on this node.
-type catalogWriter struct{ n *Node }
-
-func (w catalogWriter) Apply(ctx context.Context, cmd control.Command) (*control.Result, error) {
-	res, err := w.n.forwarder.Apply(ctx, cmd)
-	if err != nil {
-		return nil, err
-	}
-	return res, w.n.catalog.WaitApplied(ctx, res.Index)
-}
-
 // catalogAPI is the /api/v1 catalog (courses, modules, lessons, assets,
-// sessions, sites, keys, tokens), served from the local replica.
+// sessions, sites, keys, tokens), served from the local replica. Writes go
+// to the leader and wait until the local replica has applied them, so a
+// client reads its own writes on this node (control.ReadYourWrites).
 func (n *Node) catalogAPI() http.Handler {
 	return api.NewHandler(api.Config{
 		Reader:     n.catalog,
-		Writer:     catalogWriter{n},
+		Writer:     control.ReadYourWrites{F: n.forwarder},
 		Linearizer: n.forwarder,
 		Auth:       n.tokenAuth(),
 		Logger:     n.logger.With("part", "api"),

@@ -5,37 +5,33 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
-	"github.com/hashicorp/raft"
+	"github.com/quic-go/quic-go"
 
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/control/access"
 )
 
-// openCatalog starts this node's raft replica of the catalog. Raft runs
-// over the cluster's QUIC transport (its own ALPN), so it is opened after
-// the cluster has bound its port: the raft address is the QUIC address.
+// openCatalog starts this node's raft replica of the catalog and the
+// parts of control that work on it: the forwarder of writes to the
+// leader, the membership reconciler, and the access and site views. Raft
+// runs over the cluster's QUIC transport (its own ALPN), so it is opened
+// after the cluster has bound its port: the raft address is the QUIC
+// address.
 func (n *Node) openCatalog() error {
 	self := n.cluster.Self()
 	n.raftLayer = cluster.NewRaftLayer(n.cluster.Transport(), self.QUICAddr)
-	n.raftTransport = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream:  n.raftLayer,
-		MaxPool: 3,
-		Timeout: 10 * time.Second,
-		Logger:  control.NewHCLogger(n.logger.With("part", "raft-net"), slog.LevelWarn),
-	})
 	cfg := control.DefaultConfig()
 	cfg.NodeID = self.ID
 	cfg.DataDir = filepath.Join(n.cfg.DataDir, "control")
-	cfg.Transport = n.raftTransport
+	cfg.StreamLayer = n.raftLayer // the store builds raft's transport on it and closes both
 	cfg.Voter = self.Has(cluster.RoleControl)
 	// A node that joins nobody starts the catalog itself; joiners are
-	// added by the leader (reconcileRaft).
+	// added by the leader (control.Membership).
 	cfg.Bootstrap = cfg.Voter && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1
 	cfg.Logger = n.logger.With("part", "control")
 	cfg.Registerer = n.registry
@@ -54,144 +50,92 @@ func (n *Node) openCatalog() error {
 	n.catalog = store
 	// Writes on any node go to the leader over QUIC.
 	n.forwarder = control.NewForwarder(store, n.cluster.Transport(), nil, n.logger.With("part", "forward"))
-	n.forwarder.Register(n.cluster.Transport())
+	n.cluster.Transport().Handle(control.ForwardALPN, func(ctx context.Context, p cluster.PeerInfo, st *quic.Stream) {
+		n.forwarder.HandleStream(ctx, p.NodeID, st)
+	})
+	n.membership, err = control.NewMembership(store, control.MembershipConfig{
+		Members:         raftMembers{n.cluster},
+		BootstrapExpect: n.cfg.BootstrapExpect,
+		ReapTimeout:     n.cfg.RaftReapTimeout,
+		Logger:          n.logger.With("part", "raft-members"),
+	})
+	if err != nil {
+		return fmt.Errorf("node: catalog: %w", err)
+	}
+	n.mediaAccess.view = access.NewView(store, n.logger.With("part", "access"))
+	n.sites = control.NewSiteView(store, n.logger.With("part", "p2p-sites"))
 	return nil
 }
 
-// reconcileRaftLoop makes raft membership follow gossip. Only the leader
-// acts: members alive for raftJoinDelay are added (voters for the control
-// role, non-voters otherwise); members dead for RaftReapTimeout, or gone
-// with a graceful leave, are removed. "Alive" means verified: a member
-// that has not proved a cluster certificate for its name is
-// cluster.StateUnverified and is never added (issue 11, finding 1).
-func (n *Node) reconcileRaftLoop(ctx context.Context) {
+// raftMembers is the gossip membership as control.Membership reads it:
+// every member this node knows, itself included, whatever its state.
+type raftMembers struct{ c *cluster.Cluster }
+
+var _ control.Members = raftMembers{}
+
+func (r raftMembers) Members() []control.Member {
+	all := r.c.AllMembers()
+	out := make([]control.Member, len(all))
+	for i, m := range all {
+		out[i] = control.Member{ID: m.ID, RaftAddr: m.QUICAddr, Voter: m.Has(cluster.RoleControl),
+			State: memberState(m.State), Leaving: m.Leaving, Since: m.Since}
+	}
+	return out
+}
+
+// memberState maps a gossip state to control's. "alive" is verified
+// (cluster.StateUnverified is its own state, never added to raft); an
+// unknown state is treated as unverified: neither added nor removed.
+func memberState(s string) control.MemberState {
+	switch s {
+	case cluster.StateAlive:
+		return control.MemberAlive
+	case cluster.StateSuspect:
+		return control.MemberSuspect
+	case cluster.StateDead:
+		return control.MemberDead
+	case cluster.StateLeft:
+		return control.MemberLeft
+	}
+	return control.MemberUnverified
+}
+
+// catalogLoop does the node's own catalog chores once a second: it
+// records the origin's assets in the catalog when the library changed
+// and a leader is known, and on the leader creates the first admin token.
+func (n *Node) catalogLoop(ctx context.Context) {
 	defer n.wg.Done()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	firstSeen := map[string]time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if n.cfg.BootstrapExpect > 1 {
-			n.bootstrapExpected()
-		}
 		if leader, _ := n.catalog.Leader(); leader != "" && n.assetsDirty.Swap(false) {
 			if !n.registerAssets(ctx) {
 				n.assetsDirty.Store(true) // try again on the next tick
 			}
 		}
-		if !n.catalog.IsLeader() {
-			continue
-		}
 		n.ensureAdminToken(ctx)
-		if err := n.reconcileRaft(firstSeen); err != nil && ctx.Err() == nil {
-			n.logger.Warn("node: raft membership", "err", err)
-		}
 	}
 }
 
-const raftJoinDelay = 3 * time.Second
-
-func (n *Node) reconcileRaft(firstSeen map[string]time.Time) error {
-	st, err := n.catalog.Stats()
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	var errs []error
-	for _, m := range n.cluster.AllMembers() {
-		inRaft := slices.Contains(st.Voters, m.ID) || slices.Contains(st.Nonvoters, m.ID)
-		switch {
-		case m.Self:
-		case m.State == cluster.StateAlive && !m.Leaving: // verified (not StateUnverified)
-			if inRaft || m.QUICAddr == "" {
-				continue
-			}
-			if _, ok := firstSeen[m.ID]; !ok {
-				firstSeen[m.ID] = now
-			}
-			if now.Sub(firstSeen[m.ID]) < raftJoinDelay {
-				continue
-			}
-			add, kind := n.catalog.AddNonvoter, "non-voter"
-			if m.Has(cluster.RoleControl) {
-				add, kind = n.catalog.AddVoter, "voter"
-			}
-			if err := add(m.ID, m.QUICAddr); err != nil {
-				errs = append(errs, fmt.Errorf("add %s %s: %w", kind, m.ID, err))
-				continue
-			}
-			n.logger.Info("node: raft member added", "id", m.ID, "as", kind)
-		case inRaft && (m.State == cluster.StateLeft || m.Leaving ||
-			(m.State == cluster.StateDead && now.Sub(m.Since) > n.cfg.RaftReapTimeout)):
-			delete(firstSeen, m.ID)
-			if err := n.catalog.RemoveServer(m.ID); err != nil {
-				errs = append(errs, fmt.Errorf("remove %s: %w", m.ID, err))
-				continue
-			}
-			n.logger.Info("node: raft member removed", "id", m.ID, "state", m.State)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// bootstrapExpected starts a fresh catalog with --bootstrap-expect voters
-// once that many control members are alive: the member with the lowest id
-// bootstraps all of them, the others wait to be contacted.
-func (n *Node) bootstrapExpected() {
-	if st, err := n.catalog.Stats(); err != nil || st.LastIndex > 0 || len(st.Voters) > 0 && st.LeaderID != "" {
-		return
-	}
-	var servers []control.Server
-	for _, m := range n.cluster.Members() {
-		if m.Has(cluster.RoleControl) && m.QUICAddr != "" {
-			servers = append(servers, control.Server{ID: m.ID, Address: m.QUICAddr, Voter: true})
-		}
-	}
-	if len(servers) < n.cfg.BootstrapExpect {
-		return
-	}
-	slices.SortFunc(servers, func(a, b control.Server) int { return cmpString(a.ID, b.ID) })
-	if servers[0].ID != n.cluster.ID() {
-		return
-	}
-	if err := n.catalog.BootstrapCluster(servers[:n.cfg.BootstrapExpect]); err != nil {
-		n.logger.Warn("node: bootstrap", "err", err)
-		return
-	}
-	n.logger.Info("node: catalog bootstrapped", "voters", n.cfg.BootstrapExpect)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// closeCatalog hands leadership over when other voters exist, then stops
-// raft and its streams so the graceful leave does not wait for them.
+// closeCatalog stops the membership reconciler and the forwarder, then
+// the store, which hands leadership over when other voters exist and
+// stops raft and its streams (closing the raft layer), so the graceful
+// leave does not wait for them.
 func (n *Node) closeCatalog() error {
 	var errs []error
+	if n.membership != nil {
+		errs = append(errs, n.membership.Close())
+	}
 	if n.forwarder != nil {
 		errs = append(errs, n.forwarder.Close())
 	}
 	if n.catalog != nil {
 		errs = append(errs, n.catalog.Close())
-	}
-	if n.raftTransport != nil {
-		errs = append(errs, n.raftTransport.Close())
-	}
-	if n.raftLayer != nil {
-		if err := n.raftLayer.Close(); err != nil && !errors.Is(err, cluster.ErrClosed) {
-			errs = append(errs, err)
-		}
 	}
 	return errors.Join(errs...)
 }

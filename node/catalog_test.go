@@ -281,7 +281,7 @@ func TestFiveNodesBootstrapExpectAndLeaderLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Kill the leader: its raft and gossip stop without a handover.
-	leader.raftTransport.Close()
+	leader.raftLayer.Close()
 	leader.Cluster().Close()
 	var rest []*Node
 	for _, n := range nodes {

@@ -28,7 +28,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/quic-go/quic-go/http3"
@@ -62,15 +61,16 @@ type Node struct {
 	originServer *remote.Server
 	unsubscribe  func()
 
-	catalog       *control.Store
-	raftLayer     *cluster.RaftLayer
-	raftTransport *raft.NetworkTransport
-	forwarder     *control.Forwarder
-	adminToken    string
-	assetsDirty   atomic.Bool // the library changed since the catalog heard
-	accessCache   accessCache
-	refreshCh     chan struct{}
-	egress        egressMeter
+	catalog     *control.Store
+	raftLayer   *cluster.RaftLayer // raft's network; the catalog owns and closes it
+	forwarder   *control.Forwarder
+	membership  *control.Membership // raft membership follows gossip
+	sites       *control.SiteView   // the tracker's sites (p2p.go)
+	adminToken  string
+	assetsDirty atomic.Bool // the library changed since the catalog heard
+	mediaAccess mediaAccess
+	refreshCh   chan struct{}
+	egress      egressMeter
 
 	handler  http.Handler
 	limits   *connLimits // caps and minimum rates (limits.go)
@@ -107,7 +107,7 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, logger: cfg.Logger, registry: prometheus.NewRegistry(), refreshCh: make(chan struct{}, 1)}
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics = newHTTPMetrics(n.registry, &n.egress)
-	n.accessCache.refusals = newAccessRefusals(n.registry)
+	n.mediaAccess.refusals = newAccessRefusals(n.registry)
 	n.admin = newAdminGuard(n)
 	n.limits = newConnLimits(limitsConfig{
 		MaxConns:   cfg.HTTPMaxConns,
@@ -262,8 +262,11 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.startAdmin(); err != nil {
 		return err
 	}
+	if err := n.membership.Start(runCtx); err != nil {
+		return fmt.Errorf("node: catalog: %w", err)
+	}
 	n.wg.Add(1)
-	go n.reconcileRaftLoop(runCtx)
+	go n.catalogLoop(runCtx)
 	// No ReadTimeout or WriteTimeout: they would cut long uploads,
 	// downloads on thin links and blocking playlist requests alike. The
 	// listener caps connections and the rate rule (limits.go) cuts clients

@@ -4,10 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"sort"
-	"sync"
 
-	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/p2p"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
@@ -20,7 +17,7 @@ func (n *Node) buildTracker() error {
 	tc := p2p.DefaultConfig()
 	tc.DefaultPolicy = wire.Policy(n.cfg.P2P)
 	tc.Region = n.cfg.Region
-	tc.Sites = &catalogSites{n: n}
+	tc.Sites = catalogSites{n}
 	tc.MaxPeers = n.cfg.P2PMaxPeers
 	tc.SpikeSwarmSize = n.cfg.P2PSpikePeers
 	tc.SpikeEgressBytesPerSec = n.cfg.P2PSpikeEgress
@@ -112,73 +109,21 @@ func (c *countingWriter) Flush() { _ = http.NewResponseController(c.ResponseWrit
 
 func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
-// catalogSites maps client addresses to the catalog's sites (named CIDR
-// sets with a P2P policy), re-reading them only when a site changes.
-type catalogSites struct {
-	n      *Node
-	mu     sync.Mutex
-	gen    uint64 // the catalog's site generation nets was read at
-	loaded bool
-	nets   []siteNet // longest prefix first
-}
+// catalogSites is the tracker's p2p.Sites: control.SiteView (the
+// catalog's sites, most specific network first), none before the catalog
+// opens.
+type catalogSites struct{ n *Node }
 
-type siteNet struct {
-	prefix netip.Prefix
-	name   string
-	policy wire.Policy
-}
+var _ p2p.Sites = catalogSites{}
 
-var _ p2p.Sites = (*catalogSites)(nil)
-
-// Site implements p2p.Sites: the most specific matching CIDR wins.
-func (s *catalogSites) Site(addr netip.Addr) (string, wire.Policy, bool) {
-	nets := s.current()
-	addr = addr.Unmap()
-	for _, sn := range nets {
-		if sn.prefix.Contains(addr) {
-			return sn.name, sn.policy, true
-		}
+// Site implements p2p.Sites.
+func (s catalogSites) Site(addr netip.Addr) (string, wire.Policy, bool) {
+	v := s.n.sites
+	if v == nil {
+		return "", "", false
 	}
-	return "", "", false
-}
-
-func (s *catalogSites) current() []siteNet {
-	cat := s.n.catalog
-	if cat == nil {
-		return nil
-	}
-	gen := cat.Generation(control.KindSite)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.loaded && gen == s.gen {
-		return s.nets
-	}
-	sites, err := cat.Sites()
-	if err != nil {
-		s.n.logger.Warn("node: p2p: read sites", "err", err)
-		return s.nets
-	}
-	s.nets, s.gen, s.loaded = siteNets(sites), gen, true
-	return s.nets
-}
-
-func siteNets(sites []control.Site) []siteNet {
-	var out []siteNet
-	for _, st := range sites {
-		pol := wire.Policy(st.P2PPolicy)
-		if pol == "" {
-			pol = wire.PolicyOn
-		}
-		for _, c := range st.CIDRs {
-			p, err := netip.ParsePrefix(c)
-			if err != nil {
-				continue // validated on write; skip rather than fail
-			}
-			out = append(out, siteNet{prefix: p.Masked(), name: st.Name, policy: pol})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].prefix.Bits() > out[j].prefix.Bits() })
-	return out
+	name, pol, ok := v.Site(addr)
+	return name, wire.Policy(pol), ok
 }
 
 // handleP2P serves the tracker's WebSocket at /p2p/ws.

@@ -117,7 +117,7 @@ func TestCatalogSitesFollowTheCatalog(t *testing.T) {
 	if err := n.Catalog().WaitLeader(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sites := &catalogSites{n: n}
+	sites := catalogSites{n}
 	addr := netip.MustParseAddr("10.1.2.3")
 	if _, _, ok := sites.Site(addr); ok {
 		t.Fatal("a site before any was created")

@@ -45,8 +45,6 @@ type Debt struct {
 
 // Debts are the known exceptions, each with the issue that pays it.
 var Debts = []Debt{
-	{From: "control", To: "cluster",
-		Why: "control/forward.go takes cluster.StreamHandler and cluster.PeerInfo; issue 12 gives control a transport interface of its own"},
 	{From: "node/internal/livebridge", To: "cluster",
 		Why: "the live bridge uses the relay's object and member types; issue 12 gives it relay and membership interfaces of its own"},
 	{From: "node/internal/livebridge", To: "control",
