@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/ring"
 )
 
 // hidingSource is a member view that does not (yet) know one member, as a
@@ -38,7 +39,7 @@ func startNodeWithView(t *testing.T, cfg Config, hide string) *Node {
 		t.Fatalf("New: %v", err)
 	}
 	// Before Start: no cluster event can read n.ring yet.
-	n.ring = cluster.NewRingKeeper(hidingSource{n.cluster, hide}, cluster.DefaultRingConfig())
+	n.ring = ring.NewRingKeeper(hidingSource{n.cluster, hide}, ring.DefaultRingConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := n.Start(ctx); err != nil {

@@ -1,8 +1,9 @@
-package cluster
+package ring
 
 import (
 	"errors"
 	"fmt"
+	"github.com/classmesh/classmesh/cluster"
 	"slices"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ func (c RingConfig) epsilon() float64 {
 
 // ringNode is one candidate edge member with its precomputed hash and load.
 type ringNode struct {
-	m          Member
+	m          cluster.Member
 	h          uint64  // mix64(fnv1a(ID))
 	load       float64 // EgressBPS/CapacityBPS, 0 when capacity is unknown
 	overloaded bool
@@ -79,7 +80,7 @@ type ringGroup []ringNode
 // forced), the plain rendezvous winner is used: the ring never refuses.
 type Ring struct {
 	epoch    uint64
-	self     Member
+	self     cluster.Member
 	all      ringGroup
 	byRegion map[string]ringGroup
 }
@@ -87,16 +88,16 @@ type Ring struct {
 // NewRing builds a Ring with DefaultRingConfig from a membership view.
 // Members that are not edges, not live or Leaving are ignored; self is included
 // when it is an edge and not already listed.
-func NewRing(self Member, members []Member, epoch uint64) *Ring {
+func NewRing(self cluster.Member, members []cluster.Member, epoch uint64) *Ring {
 	return NewRingWithConfig(DefaultRingConfig(), self, members, epoch)
 }
 
 // NewRingWithConfig is NewRing with an explicit configuration.
-func NewRingWithConfig(cfg RingConfig, self Member, members []Member, epoch uint64) *Ring {
+func NewRingWithConfig(cfg RingConfig, self cluster.Member, members []cluster.Member, epoch uint64) *Ring {
 	r := &Ring{epoch: epoch, self: self, byRegion: make(map[string]ringGroup)}
 	seen := make(map[string]bool, len(members)+1)
-	add := func(m Member) {
-		if m.ID == "" || seen[m.ID] || !m.Has(RoleEdge) || !memberLive(m) {
+	add := func(m cluster.Member) {
+		if m.ID == "" || seen[m.ID] || !m.Has(cluster.RoleEdge) || !m.Live() {
 			return
 		}
 		seen[m.ID] = true
@@ -143,32 +144,18 @@ func markOverloaded(g ringGroup, eps float64) {
 	}
 }
 
-// memberLive reports whether a member may be given new work: not draining
-// (Leaving) and not dead or left. Unknown states (including "") count as
-// live: the membership layer drops failed members from the view anyway.
-func memberLive(m Member) bool {
-	if m.Leaving {
-		return false
-	}
-	switch strings.ToLower(m.State) {
-	case "dead", "left", "failed", "leaving", StateUnverified:
-		return false
-	}
-	return true
-}
-
 // Epoch returns the membership epoch the ring was built from.
 func (r *Ring) Epoch() uint64 { return r.epoch }
 
 // Self returns the local member the ring was built with.
-func (r *Ring) Self() Member { return r.self }
+func (r *Ring) Self() cluster.Member { return r.self }
 
 // Len returns the number of candidate edge members.
 func (r *Ring) Len() int { return len(r.all) }
 
 // Members returns the candidate edge members sorted by ID.
-func (r *Ring) Members() []Member {
-	out := make([]Member, len(r.all))
+func (r *Ring) Members() []cluster.Member {
+	out := make([]cluster.Member, len(r.all))
 	for i, n := range r.all {
 		out[i] = n.m
 	}
@@ -185,10 +172,10 @@ func (r *Ring) group(region string) ringGroup {
 
 // Owner returns the member that owns key for a request served in region,
 // and false when the ring has no edge member at all.
-func (r *Ring) Owner(key string, region string) (Member, bool) {
+func (r *Ring) Owner(key string, region string) (cluster.Member, bool) {
 	g := r.group(region)
 	if len(g) == 0 {
-		return Member{}, false
+		return cluster.Member{}, false
 	}
 	hk := mix64(fnv1a(key))
 	best, bestAny := -1, -1
@@ -218,12 +205,12 @@ func (r *Ring) IsOwner(key string, region string) bool {
 // first, then the other candidates of the region by decreasing score
 // (members within the load bound before overloaded ones), then the members
 // of other regions in the same order. n <= 0 means all.
-func (r *Ring) Owners(key string, region string, n int) []Member {
+func (r *Ring) Owners(key string, region string, n int) []cluster.Member {
 	if n <= 0 || n > len(r.all) {
 		n = len(r.all)
 	}
 	hk := mix64(fnv1a(key))
-	out := make([]Member, 0, n)
+	out := make([]cluster.Member, 0, n)
 	g := r.group(region)
 	out = appendRanked(out, g, hk, nil, n)
 	if len(out) < n && len(g) < len(r.all) {
@@ -238,7 +225,7 @@ func (r *Ring) Owners(key string, region string, n int) []Member {
 
 // appendRanked appends the members of g not in skip, ranked by rendezvous
 // score with overloaded members last, until out holds n members.
-func appendRanked(out []Member, g ringGroup, hk uint64, skip map[string]bool, n int) []Member {
+func appendRanked(out []cluster.Member, g ringGroup, hk uint64, skip map[string]bool, n int) []cluster.Member {
 	type scored struct {
 		i     int
 		s     uint64
@@ -297,8 +284,8 @@ func mix64(x uint64) uint64 {
 
 // MemberSource supplies membership views; *Cluster implements it.
 type MemberSource interface {
-	Members() []Member
-	Self() Member
+	Members() []cluster.Member
+	Self() cluster.Member
 	Epoch() uint64
 }
 
@@ -311,7 +298,7 @@ type RingKeeper struct {
 	ring atomic.Pointer[Ring]
 }
 
-var _ EventHandler = (*RingKeeper)(nil)
+var _ cluster.EventHandler = (*RingKeeper)(nil)
 
 // NewRingKeeper builds the first Ring from src.
 func NewRingKeeper(src MemberSource, cfg RingConfig) *RingKeeper {
@@ -333,4 +320,4 @@ func (k *RingKeeper) Rebuild() *Ring {
 }
 
 // HandleClusterEvent rebuilds the ring; it implements EventHandler.
-func (k *RingKeeper) HandleClusterEvent(Event) { k.Rebuild() }
+func (k *RingKeeper) HandleClusterEvent(cluster.Event) { k.Rebuild() }

@@ -1,8 +1,9 @@
-package cluster
+package ring
 
 import (
 	"flag"
 	"fmt"
+	"github.com/classmesh/classmesh/cluster"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +12,12 @@ import (
 
 var updateGolden = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-func edge(id, region string) Member {
-	return Member{ID: id, Roles: []Role{RoleEdge}, Region: region, State: StateAlive, QUICAddr: id + ":7947"}
+func edge(id, region string) cluster.Member {
+	return cluster.Member{ID: id, Roles: []cluster.Role{cluster.RoleEdge}, Region: region, State: cluster.StateAlive, QUICAddr: id + ":7947"}
 }
 
-func edges(n int, region string) []Member {
-	out := make([]Member, n)
+func edges(n int, region string) []cluster.Member {
+	out := make([]cluster.Member, n)
 	for i := range out {
 		out[i] = edge(fmt.Sprintf("node-%d", i), region)
 	}
@@ -24,7 +25,7 @@ func edges(n int, region string) []Member {
 }
 
 func TestRingDistribution(t *testing.T) {
-	r := NewRing(Member{}, edges(5, "eu"), 1)
+	r := NewRing(cluster.Member{}, edges(5, "eu"), 1)
 	const keys = 10000
 	counts := map[string]int{}
 	for i := 0; i < keys; i++ {
@@ -47,8 +48,8 @@ func TestRingDistribution(t *testing.T) {
 
 func TestRingMinimalDisruption(t *testing.T) {
 	all := edges(5, "eu")
-	before := NewRing(Member{}, all, 1)
-	after := NewRing(Member{}, append(append([]Member{}, all[:2]...), all[3:]...), 2)
+	before := NewRing(cluster.Member{}, all, 1)
+	after := NewRing(cluster.Member{}, append(append([]cluster.Member{}, all[:2]...), all[3:]...), 2)
 	gone := all[2].ID
 	moved := 0
 	for i := 0; i < 5000; i++ {
@@ -69,14 +70,14 @@ func TestRingMinimalDisruption(t *testing.T) {
 
 func TestRingRegionPreference(t *testing.T) {
 	members := append(edges(3, "eu"), edge("us-1", "us"), edge("us-2", "us"))
-	r := NewRing(Member{}, members, 1)
+	r := NewRing(cluster.Member{}, members, 1)
 	tests := []struct {
 		region string
-		want   func(Member) bool
+		want   func(cluster.Member) bool
 	}{
-		{"us", func(m Member) bool { return m.Region == "us" }},
-		{"eu", func(m Member) bool { return m.Region == "eu" }},
-		{"asia", func(Member) bool { return true }}, // no edge there: all
+		{"us", func(m cluster.Member) bool { return m.Region == "us" }},
+		{"eu", func(m cluster.Member) bool { return m.Region == "eu" }},
+		{"asia", func(cluster.Member) bool { return true }}, // no edge there: all
 	}
 	for _, tc := range tests {
 		t.Run(tc.region, func(t *testing.T) {
@@ -102,9 +103,9 @@ func TestRingRegionPreference(t *testing.T) {
 func TestRingBoundedLoad(t *testing.T) {
 	members := edges(4, "eu")
 	for i := range members {
-		members[i].Load = Load{EgressBPS: 100, CapacityBPS: 1000}
+		members[i].Load = cluster.Load{EgressBPS: 100, CapacityBPS: 1000}
 	}
-	plain := NewRing(Member{}, members, 1)
+	plain := NewRing(cluster.Member{}, members, 1)
 	key := "hot-key"
 	hot, _ := plain.Owner(key, "")
 	for i := range members {
@@ -112,7 +113,7 @@ func TestRingBoundedLoad(t *testing.T) {
 			members[i].Load.EgressBPS = 900 // 0.9 vs average 0.3: over 1.25×
 		}
 	}
-	loaded := NewRing(Member{}, members, 2)
+	loaded := NewRing(cluster.Member{}, members, 2)
 	got, _ := loaded.Owner(key, "")
 	if got.ID == hot.ID {
 		t.Fatalf("overloaded %s still chosen", hot.ID)
@@ -125,11 +126,11 @@ func TestRingBoundedLoad(t *testing.T) {
 		t.Fatalf("overloaded member not last in Owners: %v", ids(o))
 	}
 	// Everyone overloaded relative to nobody: never skip everyone.
-	single := NewRing(Member{}, []Member{{ID: "x", Roles: []Role{RoleEdge}, Load: Load{EgressBPS: 10, CapacityBPS: 1}}}, 1)
+	single := NewRing(cluster.Member{}, []cluster.Member{{ID: "x", Roles: []cluster.Role{cluster.RoleEdge}, Load: cluster.Load{EgressBPS: 10, CapacityBPS: 1}}}, 1)
 	if m, ok := single.Owner(key, ""); !ok || m.ID != "x" {
 		t.Fatal("single overloaded member not chosen")
 	}
-	disabled := NewRingWithConfig(RingConfig{LoadEpsilon: -1}, Member{}, members, 3)
+	disabled := NewRingWithConfig(RingConfig{LoadEpsilon: -1}, cluster.Member{}, members, 3)
 	if m, _ := disabled.Owner(key, ""); m.ID != hot.ID {
 		t.Fatal("negative epsilon did not disable bounded load")
 	}
@@ -137,12 +138,12 @@ func TestRingBoundedLoad(t *testing.T) {
 
 func TestRingFiltersMembers(t *testing.T) {
 	self := edge("self", "eu")
-	members := []Member{
+	members := []cluster.Member{
 		edge("a", "eu"),
-		{ID: "origin-only", Roles: []Role{RoleOrigin}, State: StateAlive},
-		{ID: "dead", Roles: []Role{RoleEdge}, State: StateDead},
-		{ID: "left", Roles: []Role{RoleEdge}, State: StateLeft},
-		{ID: "draining", Roles: []Role{RoleEdge}, State: StateAlive, Leaving: true},
+		{ID: "origin-only", Roles: []cluster.Role{cluster.RoleOrigin}, State: cluster.StateAlive},
+		{ID: "dead", Roles: []cluster.Role{cluster.RoleEdge}, State: cluster.StateDead},
+		{ID: "left", Roles: []cluster.Role{cluster.RoleEdge}, State: cluster.StateLeft},
+		{ID: "draining", Roles: []cluster.Role{cluster.RoleEdge}, State: cluster.StateAlive, Leaving: true},
 		edge("a", "eu"), // duplicate
 	}
 	r := NewRing(self, members, 7)
@@ -152,7 +153,7 @@ func TestRingFiltersMembers(t *testing.T) {
 	if r.Epoch() != 7 || r.Len() != 2 {
 		t.Fatalf("epoch %d len %d", r.Epoch(), r.Len())
 	}
-	if _, ok := NewRing(Member{}, nil, 0).Owner("k", ""); ok {
+	if _, ok := NewRing(cluster.Member{}, nil, 0).Owner("k", ""); ok {
 		t.Fatal("empty ring returned an owner")
 	}
 	n := 0
@@ -171,12 +172,12 @@ func TestRingFiltersMembers(t *testing.T) {
 func TestRingDeterminism(t *testing.T) {
 	members := append(edges(4, "eu"), edge("us-1", "us"), edge("us-2", "us"))
 	// Different input orders must not matter.
-	r1 := NewRing(Member{}, members, 1)
-	rev := make([]Member, len(members))
+	r1 := NewRing(cluster.Member{}, members, 1)
+	rev := make([]cluster.Member, len(members))
 	for i, m := range members {
 		rev[len(members)-1-i] = m
 	}
-	r2 := NewRing(Member{}, rev, 1)
+	r2 := NewRing(cluster.Member{}, rev, 1)
 	var b strings.Builder
 	for i := 0; i < 40; i++ {
 		k := fmt.Sprintf("course-%d/1080p/seg-%d.m4s", i%3, i)
@@ -204,14 +205,14 @@ func TestRingDeterminism(t *testing.T) {
 }
 
 type fakeSource struct {
-	self    Member
-	members []Member
+	self    cluster.Member
+	members []cluster.Member
 	epoch   uint64
 }
 
-func (f *fakeSource) Members() []Member { return f.members }
-func (f *fakeSource) Self() Member      { return f.self }
-func (f *fakeSource) Epoch() uint64     { return f.epoch }
+func (f *fakeSource) Members() []cluster.Member { return f.members }
+func (f *fakeSource) Self() cluster.Member      { return f.self }
+func (f *fakeSource) Epoch() uint64             { return f.epoch }
 
 func TestRingKeeper(t *testing.T) {
 	src := &fakeSource{self: edge("self", "eu"), members: edges(2, "eu"), epoch: 1}
@@ -221,7 +222,7 @@ func TestRingKeeper(t *testing.T) {
 	}
 	src.members = edges(4, "eu")
 	src.epoch = 2
-	k.HandleClusterEvent(Event{Type: EventJoin, Member: src.members[3]})
+	k.HandleClusterEvent(cluster.Event{Type: cluster.EventJoin, Member: src.members[3]})
 	if k.Ring().Len() != 5 || k.Ring().Epoch() != 2 {
 		t.Fatalf("rebuilt ring len %d epoch %d", k.Ring().Len(), k.Ring().Epoch())
 	}
@@ -247,7 +248,7 @@ func TestRingConfigValidate(t *testing.T) {
 	}
 }
 
-func ids(ms []Member) []string {
+func ids(ms []cluster.Member) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {
 		out[i] = m.ID
@@ -256,7 +257,7 @@ func ids(ms []Member) []string {
 }
 
 func BenchmarkRingOwner(b *testing.B) {
-	r := NewRing(Member{}, edges(20, "eu"), 1)
+	r := NewRing(cluster.Member{}, edges(20, "eu"), 1)
 	keys := make([]string, 1024)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("asset-%d/720p/seg-%d.m4s", i%13, i)
