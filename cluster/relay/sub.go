@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/classmesh/classmesh/internal/frame"
 )
 
 // TrackPublisher feeds one published track. Its methods never block on
@@ -174,7 +176,7 @@ func (r *Relay) dropped(track, reason string) {
 // validTrack checks a track name: 1..RelayMaxTrack bytes of printable
 // UTF-8.
 func validTrack(track string) error {
-	if track == "" || len(track) > RelayMaxTrack || !utf8.ValidString(track) || !printable(track) {
+	if track == "" || len(track) > RelayMaxTrack || !utf8.ValidString(track) || !frame.Printable(track) {
 		return fmt.Errorf("%w: track name must be 1..%d bytes of printable UTF-8", ErrRelayRefused, RelayMaxTrack)
 	}
 	return nil

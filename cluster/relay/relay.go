@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"context"
@@ -7,14 +7,21 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster"
 )
+
+// ErrClosed is returned by a closed relay and ends the subscriptions of
+// a relay that closes. It is cluster.ErrClosed, so errors.Is holds for
+// either name.
+var ErrClosed = cluster.ErrClosed
 
 // Relay moves objects on named tracks between nodes over RelayALPN. A node
 // publishes tracks it produces; any node subscribes through the publisher
 // or through a relay parent, with one upstream subscription per track
 // however many local and remote subscribers it serves. See RELAY.md.
 type Relay struct {
-	t    *Transport
+	t    *cluster.Transport
 	self string // this node's ID, for loop detection
 	cfg  RelayConfig
 	log  *slog.Logger
@@ -36,7 +43,7 @@ type Relay struct {
 
 // NewRelay returns a relay serving RelayALPN on t. It registers its
 // handler at once: create it before peers subscribe.
-func NewRelay(t *Transport, cfg RelayConfig) (*Relay, error) {
+func NewRelay(t *cluster.Transport, cfg RelayConfig) (*Relay, error) {
 	if t == nil {
 		return nil, fmt.Errorf("%w: nil transport", ErrBadRelayConfig)
 	}
@@ -50,7 +57,7 @@ func NewRelay(t *Transport, cfg RelayConfig) (*Relay, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Relay{
-		t: t, self: t.cfg.NodeID, cfg: cfg, log: cfg.Logger, m: m, now: cfg.Now,
+		t: t, self: t.NodeID(), cfg: cfg, log: cfg.Logger, m: m, now: cfg.Now,
 		ctx: ctx, cancel: cancel,
 		pubs: map[string]*relayHub{}, ups: map[string]*relayHub{},
 		servings: map[relayServingKey]*relayServing{}, perTrack: map[string]int{},

@@ -1,10 +1,13 @@
-package cluster
+package relay
 
 import (
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/internal/clustertest"
 )
 
 // ryStalledSubscriber subscribes to track on addr with a raw protocol
@@ -12,14 +15,11 @@ import (
 // group streams: the server's writes block as soon as the windows fill.
 func ryStalledSubscriber(t *testing.T, addr, track string) {
 	t.Helper()
-	tr, err := NewTransport(TransportConfig{NodeID: "stalled", CA: ftTestCA(t)})
+	// Windows of 16 KiB per stream, 64 KiB per connection.
+	tr, err := cluster.NewTransport(cluster.TransportConfig{NodeID: "stalled", CA: clustertest.CA(t), ReceiveWindow: 16 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.qcfg.InitialStreamReceiveWindow = 16 << 10
-	tr.qcfg.MaxStreamReceiveWindow = 16 << 10
-	tr.qcfg.InitialConnectionReceiveWindow = 64 << 10
-	tr.qcfg.MaxConnectionReceiveWindow = 64 << 10
 	if err := tr.Listen("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func ryStalledSubscriber(t *testing.T, addr, track string) {
 		t.Fatal(err)
 	}
 	req := relayRequest{Kind: relaySubscribe, Token: 77, Track: track, Path: []string{"stalled"}}
-	c, err := relayHandshake(ctrl, mustMarshal(t, req))
+	c, err := relayHandshake(ctrl, clustertest.Marshal(t, req))
 	if err != nil || c.Code != relayOK {
 		t.Fatalf("stalled subscribe: %+v, %v", c, err)
 	}
@@ -39,7 +39,7 @@ func ryStalledSubscriber(t *testing.T, addr, track string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.Write(mustMarshal(t, relayRequest{Kind: relayAttach, Token: 77})); err != nil {
+		if _, err := st.Write(clustertest.Marshal(t, relayRequest{Kind: relayAttach, Token: 77})); err != nil {
 			t.Fatal(err)
 		}
 		st.Close()

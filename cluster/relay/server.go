@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/internal/drain"
+	"github.com/classmesh/classmesh/internal/frame"
 )
 
 const (
@@ -55,7 +57,7 @@ type relayServing struct {
 }
 
 // handle is the RelayALPN stream handler.
-func (r *Relay) handle(ctx context.Context, peer PeerInfo, st *quic.Stream) {
+func (r *Relay) handle(ctx context.Context, peer cluster.PeerInfo, st *quic.Stream) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -71,7 +73,7 @@ func (r *Relay) handle(ctx context.Context, peer PeerInfo, st *quic.Stream) {
 	_ = st.SetReadDeadline(time.Time{})
 	if err != nil {
 		r.log.Debug("relay: bad request", "peer", peer.NodeID, "err", err)
-		writeRelayControl(st, relayControl{Kind: relayReply, Code: relayBadRequest, Message: truncMsg(err.Error())})
+		writeRelayControl(st, relayControl{Kind: relayReply, Code: relayBadRequest, Message: frame.TruncMsg(err.Error())})
 		st.CancelRead(codeRelayRefused)
 		return
 	}
@@ -85,9 +87,9 @@ func (r *Relay) handle(ctx context.Context, peer PeerInfo, st *quic.Stream) {
 
 // serveSubscribe answers a subscribe request and, on success, sends the
 // track until it ends or the subscriber leaves.
-func (r *Relay) serveSubscribe(ctx context.Context, peer PeerInfo, st *quic.Stream, req relayRequest) {
+func (r *Relay) serveSubscribe(ctx context.Context, peer cluster.PeerInfo, st *quic.Stream, req relayRequest) {
 	refuse := func(code relayCode, msg string) {
-		writeRelayControl(st, relayControl{Kind: relayReply, Code: code, Message: truncMsg(msg)})
+		writeRelayControl(st, relayControl{Kind: relayReply, Code: code, Message: frame.TruncMsg(msg)})
 		st.CancelRead(codeRelayRefused)
 	}
 	switch {
@@ -147,7 +149,7 @@ func (r *Relay) serveSubscribe(ctx context.Context, peer PeerInfo, st *quic.Stre
 
 // serveAttach parks a group stream for the subscription it names and
 // holds it until the sender is done with it.
-func (r *Relay) serveAttach(peer PeerInfo, st *quic.Stream, req relayRequest) {
+func (r *Relay) serveAttach(peer cluster.PeerInfo, st *quic.Stream, req relayRequest) {
 	r.mu.Lock()
 	sv := r.servings[relayServingKey{peer: peer.NodeID, token: req.Token}]
 	r.mu.Unlock()

@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/classmesh/classmesh/internal/frame"
 )
 
 const (
@@ -70,7 +72,7 @@ func dialRelayUpstream(ctx context.Context, r *Relay, h *relayHub, from string, 
 	case err != nil:
 		err = fmt.Errorf("%w: %s: %w", ErrRelayUpstream, from, err)
 	case c.Kind != relayReply:
-		err = fmt.Errorf("%w: %s: %w: unexpected control frame", ErrRelayUpstream, from, ErrMalformed)
+		err = fmt.Errorf("%w: %s: %w: unexpected control frame", ErrRelayUpstream, from, frame.ErrMalformed)
 	case c.Code != relayOK:
 		err = relayCodeErr(c.Code, c.Message)
 	}
@@ -147,7 +149,7 @@ func (u *relayUpstream) readControl() {
 		end = fmt.Errorf("%w: %s: %w", ErrRelayUpstream, u.from, err)
 		u.r.log.Warn("relay: upstream lost", "track", u.h.track, "from", u.from, "err", err)
 	case c.Kind != relayEnd:
-		end = fmt.Errorf("%w: %s: %w: unexpected control frame", ErrRelayUpstream, u.from, ErrMalformed)
+		end = fmt.Errorf("%w: %s: %w: unexpected control frame", ErrRelayUpstream, u.from, frame.ErrMalformed)
 	default:
 		u.waitStreams(c.Streams)
 		end = relayCodeErr(c.Code, c.Message)
@@ -226,7 +228,7 @@ func (u *relayUpstream) readRecords(st *quic.Stream, g *relayGroup) {
 	for {
 		rec, err := readRelayRecord(st, u.r.cfg.MaxPayload)
 		if err != nil {
-			if errors.Is(err, ErrMalformed) {
+			if errors.Is(err, frame.ErrMalformed) {
 				u.r.log.Warn("relay: bad group stream", "track", u.h.track, "from", u.from, "err", err)
 			}
 			if !errors.Is(err, io.EOF) {

@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster/internal/clustertest"
 )
 
 func TestRelayRemotePublishSubscribe(t *testing.T) {
@@ -26,10 +28,10 @@ func TestRelayRemotePublishSubscribe(t *testing.T) {
 	p.Close()
 	ryExpectEnd(t, remote, ErrTrackEnded)
 	ryExpectEnd(t, local, ErrTrackEnded)
-	if sent := mtValue(origin.relay.m.bytes.WithLabelValues("sent")); sent < 100_000 {
+	if sent := clustertest.Value(origin.relay.m.bytes.WithLabelValues("sent")); sent < 100_000 {
 		t.Fatalf("bytes sent = %v", sent)
 	}
-	if got := mtValue(edge.relay.m.bytes.WithLabelValues("received")); got < 100_000 {
+	if got := clustertest.Value(edge.relay.m.bytes.WithLabelValues("received")); got < 100_000 {
 		t.Fatalf("bytes received = %v", got)
 	}
 	// After the end the track is gone; it can be published again.

@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"context"
@@ -9,20 +9,23 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/internal/clustertest"
 )
 
 // ryNode is one started node with a relay, its own registry and the
 // shared test CA.
 type ryNode struct {
 	id    string
-	tr    *Transport
+	tr    *cluster.Transport
 	relay *Relay
 	addr  string
 }
 
 func ryNewNode(t testing.TB, id string, mod func(*RelayConfig)) *ryNode {
 	t.Helper()
-	tr := ftTransport(t, id)
+	tr := clustertest.Transport(t, id)
 	cfg := DefaultRelayConfig()
 	cfg.Registerer = prometheus.NewRegistry()
 	if mod != nil {
@@ -39,7 +42,7 @@ func ryNewNode(t testing.TB, id string, mod func(*RelayConfig)) *ryNode {
 // upstreams returns the open upstream subscriptions and how many were
 // ever opened.
 func (n *ryNode) upstreams() (open, opened float64) {
-	return mtValue(n.relay.m.upstreams), mtValue(n.relay.m.upstreamOpened)
+	return clustertest.Value(n.relay.m.upstreams), clustertest.Value(n.relay.m.upstreamOpened)
 }
 
 // subscribers returns the subscriber gauge of track (0 when absent).
@@ -50,11 +53,11 @@ func (n *ryNode) subscribers(track string) float64 {
 }
 
 func (n *ryNode) cancelled(reason string) float64 {
-	return mtValue(n.relay.m.cancelled.WithLabelValues(reason))
+	return clustertest.Value(n.relay.m.cancelled.WithLabelValues(reason))
 }
 
 func (n *ryNode) droppedCount(reason string) float64 {
-	return mtValue(n.relay.m.dropped.WithLabelValues(reason))
+	return clustertest.Value(n.relay.m.dropped.WithLabelValues(reason))
 }
 
 // ryObj builds the object (group, id) of track with a recognisable body.

@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"encoding/binary"
@@ -10,6 +10,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/classmesh/classmesh/internal/frame"
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // RelayALPN is the ALPN of the live relay protocol.
@@ -96,23 +97,23 @@ type relayRequest struct {
 func (r relayRequest) validate() error {
 	switch r.Kind {
 	case relaySubscribe:
-		if r.Track == "" || len(r.Track) > RelayMaxTrack || !printable(r.Track) {
-			return fmt.Errorf("%w: bad track", ErrMalformed)
+		if r.Track == "" || len(r.Track) > RelayMaxTrack || !frame.Printable(r.Track) {
+			return fmt.Errorf("%w: bad track", frame.ErrMalformed)
 		}
 		if len(r.Path) > relayMaxPath {
-			return fmt.Errorf("%w: path of %d nodes", ErrMalformed, len(r.Path))
+			return fmt.Errorf("%w: path of %d nodes", frame.ErrMalformed, len(r.Path))
 		}
 		for _, id := range r.Path {
-			if !validNodeID(id) {
-				return fmt.Errorf("%w: bad node ID in path", ErrMalformed)
+			if !ident.ValidNode(id) {
+				return fmt.Errorf("%w: bad node ID in path", frame.ErrMalformed)
 			}
 		}
 	case relayAttach:
 		if r.Track != "" || len(r.Path) != 0 {
-			return fmt.Errorf("%w: attach with track or path", ErrMalformed)
+			return fmt.Errorf("%w: attach with track or path", frame.ErrMalformed)
 		}
 	default:
-		return fmt.Errorf("%w: request kind %d", ErrMalformed, r.Kind)
+		return fmt.Errorf("%w: request kind %d", frame.ErrMalformed, r.Kind)
 	}
 	return nil
 }
@@ -169,11 +170,11 @@ type relayControl struct {
 func (c relayControl) validate() error {
 	switch {
 	case c.Kind != relayReply && c.Kind != relayEnd:
-		return fmt.Errorf("%w: control kind %d", ErrMalformed, c.Kind)
+		return fmt.Errorf("%w: control kind %d", frame.ErrMalformed, c.Kind)
 	case c.Code >= relayCodeCount:
-		return fmt.Errorf("%w: code %d", ErrMalformed, c.Code)
-	case len(c.Message) > maxMessage || !printable(c.Message):
-		return fmt.Errorf("%w: message too long or not printable", ErrMalformed)
+		return fmt.Errorf("%w: code %d", frame.ErrMalformed, c.Code)
+	case len(c.Message) > frame.MaxMessage || !frame.Printable(c.Message):
+		return fmt.Errorf("%w: message too long or not printable", frame.ErrMalformed)
 	}
 	return nil
 }
@@ -199,7 +200,7 @@ func decodeRelayControl(rd io.Reader) (relayControl, error) {
 	}
 	d := frame.NewDecoder(p)
 	c := relayControl{Kind: d.U8(), Code: relayCode(d.U8()), Streams: d.U64()}
-	c.Message = d.Str("message", maxMessage)
+	c.Message = d.Str("message", frame.MaxMessage)
 	if err := d.End(); err != nil {
 		return relayControl{}, err
 	}
@@ -224,7 +225,7 @@ func decodeRelayGroupHeader(rd io.Reader) (seq, group uint64, err error) {
 		return 0, 0, err
 	}
 	if [4]byte(b[:4]) != magicRelayGroup {
-		return 0, 0, fmt.Errorf("%w: bad group magic %q", ErrMalformed, b[:4])
+		return 0, 0, fmt.Errorf("%w: bad group magic %q", frame.ErrMalformed, b[:4])
 	}
 	return binary.BigEndian.Uint64(b[4:]), binary.BigEndian.Uint64(b[12:]), nil
 }
@@ -270,14 +271,14 @@ func readRelayRecord(rd io.Reader, maxPayload int) (relayRecord, error) {
 	switch rec.Type {
 	case relayRecInit:
 		if n > int64(maxPayload) {
-			return rec, fmt.Errorf("%w: init of %d bytes", ErrMalformed, n)
+			return rec, fmt.Errorf("%w: init of %d bytes", frame.ErrMalformed, n)
 		}
 	case relayRecObject:
 		if n < relayObjFixedLen || n > int64(relayObjFixedLen+RelayMaxHeader+maxPayload) {
-			return rec, fmt.Errorf("%w: object record of %d bytes", ErrMalformed, n)
+			return rec, fmt.Errorf("%w: object record of %d bytes", frame.ErrMalformed, n)
 		}
 	default:
-		return rec, fmt.Errorf("%w: record type %d", ErrMalformed, rec.Type)
+		return rec, fmt.Errorf("%w: record type %d", frame.ErrMalformed, rec.Type)
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(rd, body); err != nil {
@@ -301,10 +302,10 @@ func decodeRelayObjectBody(rec relayRecord, body []byte, maxPayload int) (relayR
 	hl := int(binary.BigEndian.Uint16(body[16:]))
 	rest := body[relayObjFixedLen:]
 	if hl > RelayMaxHeader || hl > len(rest) {
-		return rec, fmt.Errorf("%w: object header of %d bytes", ErrMalformed, hl)
+		return rec, fmt.Errorf("%w: object header of %d bytes", frame.ErrMalformed, hl)
 	}
 	if len(rest)-hl > maxPayload {
-		return rec, fmt.Errorf("%w: payload of %d bytes", ErrMalformed, len(rest)-hl)
+		return rec, fmt.Errorf("%w: payload of %d bytes", frame.ErrMalformed, len(rest)-hl)
 	}
 	rec.Header = rest[:hl:hl]
 	rec.Payload = rest[hl:]

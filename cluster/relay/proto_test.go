@@ -1,4 +1,4 @@
-package cluster
+package relay
 
 import (
 	"bytes"
@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster/internal/clustertest"
+	"github.com/classmesh/classmesh/internal/frame"
 )
 
 func TestRelayRequestRoundTrip(t *testing.T) {
@@ -16,7 +19,7 @@ func TestRelayRequestRoundTrip(t *testing.T) {
 		{Kind: relaySubscribe, Token: 1<<64 - 1, Track: strings.Repeat("t", RelayMaxTrack)},
 		{Kind: relayAttach, Token: 42},
 	} {
-		got, err := decodeRelayRequest(bytes.NewReader(mustMarshal(t, req)))
+		got, err := decodeRelayRequest(bytes.NewReader(clustertest.Marshal(t, req)))
 		if err != nil || !reflect.DeepEqual(got, req) {
 			t.Fatalf("round trip %+v: %+v, %v", req, got, err)
 		}
@@ -34,8 +37,8 @@ func TestRelayRequestRejects(t *testing.T) {
 		"attach + track": {Kind: relayAttach, Track: "t"},
 		"unknown kind":   {Kind: 9, Track: "t"},
 	} {
-		if _, err := req.MarshalBinary(); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%s: MarshalBinary = %v, want ErrMalformed", name, err)
+		if _, err := req.MarshalBinary(); !errors.Is(err, frame.ErrMalformed) {
+			t.Errorf("%s: MarshalBinary = %v, want frame.ErrMalformed", name, err)
 		}
 	}
 }
@@ -46,12 +49,12 @@ func TestRelayControlRoundTrip(t *testing.T) {
 		{Kind: relayReply, Code: relayNotFound, Message: "track not found"},
 		{Kind: relayEnd, Code: relayEnded, Streams: 12345},
 	} {
-		got, err := decodeRelayControl(bytes.NewReader(mustMarshal(t, c)))
+		got, err := decodeRelayControl(bytes.NewReader(clustertest.Marshal(t, c)))
 		if err != nil || got != c {
 			t.Fatalf("round trip %+v: %+v, %v", c, got, err)
 		}
 	}
-	if _, err := (relayControl{Kind: relayEnd, Code: relayCodeCount}).MarshalBinary(); !errors.Is(err, ErrMalformed) {
+	if _, err := (relayControl{Kind: relayEnd, Code: relayCodeCount}).MarshalBinary(); !errors.Is(err, frame.ErrMalformed) {
 		t.Fatalf("unknown code: %v", err)
 	}
 }
@@ -99,13 +102,13 @@ func TestRelayRecordLimits(t *testing.T) {
 		in   []byte
 		want error
 	}{
-		"payload over limit": {append(appendRelayRecordPrefix(nil, &big), big.Payload...), ErrMalformed},
-		"init over limit":    {[]byte{relayRecInit, 0, 0, 0x10, 0}, ErrMalformed},
-		"huge length":        {[]byte{relayRecObject, 0xff, 0xff, 0xff, 0xff}, ErrMalformed},
-		"short object":       {[]byte{relayRecObject, 0, 0, 0, 3, 1, 2, 3}, ErrMalformed},
-		"unknown type":       {[]byte{7, 0, 0, 0, 0}, ErrMalformed},
+		"payload over limit": {append(appendRelayRecordPrefix(nil, &big), big.Payload...), frame.ErrMalformed},
+		"init over limit":    {[]byte{relayRecInit, 0, 0, 0x10, 0}, frame.ErrMalformed},
+		"huge length":        {[]byte{relayRecObject, 0xff, 0xff, 0xff, 0xff}, frame.ErrMalformed},
+		"short object":       {[]byte{relayRecObject, 0, 0, 0, 3, 1, 2, 3}, frame.ErrMalformed},
+		"unknown type":       {[]byte{7, 0, 0, 0, 0}, frame.ErrMalformed},
 		"truncated body":     {[]byte{relayRecInit, 0, 0, 0, 9, 1}, io.ErrUnexpectedEOF},
-		"header past body":   {[]byte{relayRecObject, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5}, ErrMalformed},
+		"header past body":   {[]byte{relayRecObject, 0, 0, 0, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5}, frame.ErrMalformed},
 	} {
 		if _, err := readRelayRecord(bytes.NewReader(tc.in), 1024); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
@@ -114,8 +117,8 @@ func TestRelayRecordLimits(t *testing.T) {
 }
 
 func FuzzRelayRequest(f *testing.F) {
-	f.Add(mustMarshal(f, relayRequest{Kind: relaySubscribe, Token: 1, Track: "s/video", Path: []string{"n1"}}))
-	f.Add(mustMarshal(f, relayRequest{Kind: relayAttach, Token: 2}))
+	f.Add(clustertest.Marshal(f, relayRequest{Kind: relaySubscribe, Token: 1, Track: "s/video", Path: []string{"n1"}}))
+	f.Add(clustertest.Marshal(f, relayRequest{Kind: relayAttach, Token: 2}))
 	f.Add([]byte{'C', 'M', 'R', 1, 0xff, 0xff})
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -123,7 +126,7 @@ func FuzzRelayRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := decodeRelayRequest(bytes.NewReader(mustMarshal(t, req)))
+		again, err := decodeRelayRequest(bytes.NewReader(clustertest.Marshal(t, req)))
 		if err != nil || !reflect.DeepEqual(again, req) {
 			t.Fatalf("re-decode: %+v, %v; want %+v", again, err, req)
 		}
@@ -131,15 +134,15 @@ func FuzzRelayRequest(f *testing.F) {
 }
 
 func FuzzRelayControl(f *testing.F) {
-	f.Add(mustMarshal(f, relayControl{Kind: relayReply, Code: relayOK}))
-	f.Add(mustMarshal(f, relayControl{Kind: relayEnd, Code: relayEnded, Streams: 9, Message: "bye"}))
+	f.Add(clustertest.Marshal(f, relayControl{Kind: relayReply, Code: relayOK}))
+	f.Add(clustertest.Marshal(f, relayControl{Kind: relayEnd, Code: relayEnded, Streams: 9, Message: "bye"}))
 	f.Add([]byte{'C', 'M', 'r', 1, 0, 1, 2})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		c, err := decodeRelayControl(bytes.NewReader(in))
 		if err != nil {
 			return
 		}
-		again, err := decodeRelayControl(bytes.NewReader(mustMarshal(t, c)))
+		again, err := decodeRelayControl(bytes.NewReader(clustertest.Marshal(t, c)))
 		if err != nil || again != c {
 			t.Fatalf("re-decode: %+v, %v; want %+v", again, err, c)
 		}

@@ -1,7 +1,9 @@
-package cluster
+package relay
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/cluster/internal/promreg"
 )
 
 // relayMetrics holds the classmesh_relay_* collectors. They always exist;
@@ -52,25 +54,25 @@ func newRelayMetrics(reg prometheus.Registerer) (*relayMetrics, error) {
 		}, []string{"to"}),
 	}
 	var err error
-	if m.subscribers, err = register(reg, m.subscribers); err != nil {
+	if m.subscribers, err = promreg.Register(reg, m.subscribers); err != nil {
 		return nil, err
 	}
-	if m.upstreams, err = register(reg, m.upstreams); err != nil {
+	if m.upstreams, err = promreg.Register(reg, m.upstreams); err != nil {
 		return nil, err
 	}
-	if m.upstreamOpened, err = register(reg, m.upstreamOpened); err != nil {
+	if m.upstreamOpened, err = promreg.Register(reg, m.upstreamOpened); err != nil {
 		return nil, err
 	}
-	if m.bytes, err = register(reg, m.bytes); err != nil {
+	if m.bytes, err = promreg.Register(reg, m.bytes); err != nil {
 		return nil, err
 	}
-	if m.dropped, err = register(reg, m.dropped); err != nil {
+	if m.dropped, err = promreg.Register(reg, m.dropped); err != nil {
 		return nil, err
 	}
-	if m.cancelled, err = register(reg, m.cancelled); err != nil {
+	if m.cancelled, err = promreg.Register(reg, m.cancelled); err != nil {
 		return nil, err
 	}
-	if m.age, err = register(reg, m.age); err != nil {
+	if m.age, err = promreg.Register(reg, m.age); err != nil {
 		return nil, err
 	}
 	return m, nil
