@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/fill"
 	"github.com/classmesh/classmesh/cluster/ring"
 )
 
@@ -81,7 +82,7 @@ func TestFillsOncePerSegmentWhileRingsDisagree(t *testing.T) {
 	for _, r := range asset.Renditions {
 		for s := range r.Segments {
 			object := fmt.Sprintf("seg-%d.m4s", s)
-			key := cluster.FillRequest{AssetID: "demo", RenditionID: r.ID, Object: object}.Key()
+			key := fill.FillRequest{AssetID: "demo", RenditionID: r.ID, Object: object}.Key()
 			oa, _ := a.ring.Ring().Owner(key, region)
 			ob, _ := b.ring.Ring().Owner(key, region)
 			oc, _ := c.ring.Ring().Owner(key, region)

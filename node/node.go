@@ -34,6 +34,7 @@ import (
 
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/fill"
 	"github.com/classmesh/classmesh/cluster/ring"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/internal/segsource"
@@ -58,7 +59,7 @@ type Node struct {
 	cluster      *cluster.Cluster
 	ring         *ring.RingKeeper
 	segments     *segsource.Source // the one owner of VOD segments (segments.go)
-	fillServer   *cluster.FillServer
+	fillServer   *fill.FillServer
 	originServer *remote.Server
 	unsubscribe  func()
 

@@ -1,4 +1,4 @@
-package cluster
+package fill
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster"
 )
 
 // FillResult describes a finished or failed Fetch.
@@ -46,7 +48,7 @@ type FillClient struct {
 }
 
 // NewFillClient returns a client that opens streams on t.
-func NewFillClient(t *Transport, cfg FillConfig) (*FillClient, error) {
+func NewFillClient(t *cluster.Transport, cfg FillConfig) (*FillClient, error) {
 	return newFillClient(cfg, func(ctx context.Context, addr, alpn string) (stream, error) {
 		s, err := t.OpenStream(ctx, addr, alpn)
 		if err != nil {
@@ -77,7 +79,7 @@ func newFillClient(cfg FillConfig, open opener) (*FillClient, error) {
 // timeout, stream reset, owner gone), ErrPeerRefused (status not FillOK),
 // ErrFillCorrupt (size or digest mismatch), the caller's context error, or
 // the writer's error. FillResult.Bytes says how much reached w.
-func (c *FillClient) Fetch(ctx context.Context, owner Member, req FillRequest, w io.Writer) (FillResult, error) {
+func (c *FillClient) Fetch(ctx context.Context, owner cluster.Member, req FillRequest, w io.Writer) (FillResult, error) {
 	start := time.Now()
 	if req.Hop == 0 {
 		req.Hop = 1
@@ -108,7 +110,7 @@ func (c *FillClient) Fetch(ctx context.Context, owner Member, req FillRequest, w
 	return res, err
 }
 
-func (c *FillClient) fetch(ctx context.Context, owner Member, req FillRequest, w io.Writer, start time.Time) (FillResult, error) {
+func (c *FillClient) fetch(ctx context.Context, owner cluster.Member, req FillRequest, w io.Writer, start time.Time) (FillResult, error) {
 	res := FillResult{Size: -1}
 	frame, err := req.MarshalBinary()
 	if err != nil {

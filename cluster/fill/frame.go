@@ -1,8 +1,9 @@
-package cluster
+package fill
 
 import "github.com/classmesh/classmesh/internal/frame"
 
-// The fill and relay protocols use the framing of internal/frame:
+// The fill protocol, like the relay (cluster/relay) and the keys and
+// remote-origin protocols, uses the framing of internal/frame:
 //
 //	magic [4]byte | length uint16 (big endian) | payload [length]byte
 //

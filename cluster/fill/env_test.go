@@ -1,4 +1,4 @@
-package cluster
+package fill
 
 import (
 	"bytes"
@@ -6,47 +6,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/internal/clustertest"
 )
 
 // ftPair is two started transports of one cluster: owner serves, requester
 // dials.
 type ftPair struct {
-	owner, requester *Transport
-	ownerMember      Member
-}
-
-var (
-	ftCAOnce sync.Once
-	ftCA     *CA
-	ftCAErr  error
-)
-
-func ftTestCA(t testing.TB) *CA {
-	ftCAOnce.Do(func() { ftCA, ftCAErr = DeriveCA("fill-test-secret-0123456789") })
-	if ftCAErr != nil {
-		t.Fatal(ftCAErr)
-	}
-	return ftCA
-}
-
-// ftTransport starts a Transport named id on 127.0.0.1:0.
-func ftTransport(t testing.TB, id string) *Transport {
-	t.Helper()
-	tr, err := NewTransport(TransportConfig{NodeID: id, CA: ftTestCA(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tr.Close() })
-	return tr
+	owner, requester *cluster.Transport
+	ownerMember      cluster.Member
 }
 
 func ftNewPair(t testing.TB) *ftPair {
 	t.Helper()
-	p := &ftPair{owner: ftTransport(t, "owner"), requester: ftTransport(t, "requester")}
-	p.ownerMember = Member{ID: "owner", Roles: []Role{RoleEdge, RoleOrigin}, State: StateAlive,
+	p := &ftPair{owner: clustertest.Transport(t, "owner"), requester: clustertest.Transport(t, "requester")}
+	p.ownerMember = cluster.Member{ID: "owner", Roles: []cluster.Role{cluster.RoleEdge, cluster.RoleOrigin}, State: cluster.StateAlive,
 		QUICAddr: p.owner.Addr().String()}
 	return p
 }

@@ -1,4 +1,4 @@
-package cluster
+package fill
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/classmesh/classmesh/cluster"
 )
 
 func ftServe(t *testing.T, p *ftPair, cfg FillConfig, h FillHandlerFunc) *FillServer {
@@ -361,7 +363,7 @@ func TestFillNoAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Fetch(context.Background(), Member{ID: "x"}, sampleFillRequest(), io.Discard)
+	_, err = c.Fetch(context.Background(), cluster.Member{ID: "x"}, sampleFillRequest(), io.Discard)
 	if !errors.Is(err, ErrPeerUnavailable) {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,10 +1,9 @@
-package cluster
+package fill
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classmesh/classmesh/cluster/internal/promreg"
 )
 
 // fillMetrics holds the peer-fill collectors. They always exist, registered
@@ -36,34 +35,17 @@ func newFillMetrics(reg prometheus.Registerer) (*fillMetrics, error) {
 		}, []string{"role", "status"}),
 	}
 	var err error
-	m.seconds, err = register(reg, m.seconds)
+	m.seconds, err = promreg.Register(reg, m.seconds)
 	if err != nil {
 		return nil, err
 	}
-	m.bytes, err = register(reg, m.bytes)
+	m.bytes, err = promreg.Register(reg, m.bytes)
 	if err != nil {
 		return nil, err
 	}
-	m.requests, err = register(reg, m.requests)
+	m.requests, err = promreg.Register(reg, m.requests)
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// register registers c, or returns the collector already registered under
-// the same description.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	var zero C
-	return zero, fmt.Errorf("cluster: register metrics: %w", err)
 }
