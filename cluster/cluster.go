@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/classmesh/classmesh/internal/ident"
@@ -215,6 +216,21 @@ func (m Member) Has(r Role) bool {
 		}
 	}
 	return false
+}
+
+// Live reports whether m may be given new work: not draining (Leaving)
+// and not dead, left or unverified. Unknown states (including "") count
+// as live: the membership layer drops failed members from the view
+// anyway. The owner ring (cluster/ring) and Peers both use it.
+func (m Member) Live() bool {
+	if m.Leaving {
+		return false
+	}
+	switch strings.ToLower(m.State) {
+	case "dead", "left", "failed", "leaving", StateUnverified:
+		return false
+	}
+	return true
 }
 
 // EventType says what happened to a member.

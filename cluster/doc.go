@@ -4,11 +4,12 @@
 // the cluster secret and everything derived from it (the gossip
 // encryption key and a deterministic Ed25519 certificate authority), the
 // mutually authenticated QUIC transport used for node-to-node traffic,
-// gossip key rotation, and (in the ring and fill files) owner selection
-// and the peer fill protocol, and (in the
-// relay files) the live relay: objects on named tracks, published on one
-// node and subscribed through it or through relay parents, one upstream
-// subscription per track per node, newest data first (RELAY.md).
+// member verification, gossip key rotation and raft's stream layer.
+//
+// The protocols that run over the transport live in subpackages, one
+// idea each: cluster/ring (owner selection over a member view),
+// cluster/fill (the peer fill protocol) and cluster/relay (the live
+// relay, RELAY.md). They import cluster; cluster imports none of them.
 //
 // The package knows nothing about HTTP routes, media or the catalog, and
 // imports nothing from node/... (ARCHITECTURE.md, checked by

@@ -17,10 +17,17 @@ func Peers(src MemberSource, r Role) []Member {
 	self := src.Self().ID
 	var out []Member
 	for _, m := range src.Members() {
-		if m.Has(r) && memberLive(m) && m.QUICAddr != "" && m.ID != self && !m.Self {
+		if m.Has(r) && m.Live() && m.QUICAddr != "" && m.ID != self && !m.Self {
 			out = append(out, m)
 		}
 	}
 	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// MemberSource supplies membership views; *Cluster implements it.
+type MemberSource interface {
+	Members() []Member
+	Self() Member
+	Epoch() uint64
 }

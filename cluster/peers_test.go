@@ -28,3 +28,13 @@ func TestPeers(t *testing.T) {
 		t.Fatalf("Peers of an empty source = %v", p)
 	}
 }
+
+type fakeSource struct {
+	self    Member
+	members []Member
+	epoch   uint64
+}
+
+func (f *fakeSource) Members() []Member { return f.members }
+func (f *fakeSource) Self() Member      { return f.self }
+func (f *fakeSource) Epoch() uint64     { return f.epoch }

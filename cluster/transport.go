@@ -49,6 +49,12 @@ type TransportConfig struct {
 	ExpectID func(addr string) string
 	// Logger receives logs; nil = discard.
 	Logger *slog.Logger
+	// ReceiveWindow, when > 0, fixes the QUIC receive window of every
+	// stream at this many bytes and of every connection at four times
+	// that. 0 = windows that hold a whole segment (4 MiB per stream
+	// growing to 16 MiB, 8 MiB per connection growing to 64 MiB). Tests
+	// use a small one to make a reader stall.
+	ReceiveWindow int
 
 	metrics *metrics
 }
@@ -133,6 +139,10 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 			MaxConnectionReceiveWindow:     64 << 20,
 		},
 	}
+	if w := int64(cfg.ReceiveWindow); w > 0 {
+		t.qcfg.InitialStreamReceiveWindow, t.qcfg.MaxStreamReceiveWindow = uint64(w), uint64(w)
+		t.qcfg.InitialConnectionReceiveWindow, t.qcfg.MaxConnectionReceiveWindow = uint64(4*w), uint64(4*w)
+	}
 	if _, err := t.leaf.get(); err != nil {
 		return nil, err
 	}
@@ -177,6 +187,9 @@ func (t *Transport) Listen(addr string) error {
 	go t.acceptLoop(ln)
 	return nil
 }
+
+// NodeID returns the node ID this transport's certificate names.
+func (t *Transport) NodeID() string { return t.cfg.NodeID }
 
 // Addr returns the bound UDP address, or nil before Listen.
 func (t *Transport) Addr() net.Addr {

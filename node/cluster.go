@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/ring"
 )
 
 // buildCluster creates the membership and node-to-node transport. The
@@ -38,7 +39,7 @@ func (n *Node) buildCluster() error {
 		return fmt.Errorf("node: cluster: %w", err)
 	}
 	n.cluster = c
-	n.ring = cluster.NewRingKeeper(c, cluster.DefaultRingConfig())
+	n.ring = ring.NewRingKeeper(c, ring.DefaultRingConfig())
 	n.unsubscribe = c.Subscribe(eventFunc(n.handleClusterEvent))
 	return nil
 }

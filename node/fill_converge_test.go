@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/fill"
+	"github.com/classmesh/classmesh/cluster/ring"
 )
 
 // hidingSource is a member view that does not (yet) know one member, as a
@@ -38,7 +40,7 @@ func startNodeWithView(t *testing.T, cfg Config, hide string) *Node {
 		t.Fatalf("New: %v", err)
 	}
 	// Before Start: no cluster event can read n.ring yet.
-	n.ring = cluster.NewRingKeeper(hidingSource{n.cluster, hide}, cluster.DefaultRingConfig())
+	n.ring = ring.NewRingKeeper(hidingSource{n.cluster, hide}, ring.DefaultRingConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := n.Start(ctx); err != nil {
@@ -80,7 +82,7 @@ func TestFillsOncePerSegmentWhileRingsDisagree(t *testing.T) {
 	for _, r := range asset.Renditions {
 		for s := range r.Segments {
 			object := fmt.Sprintf("seg-%d.m4s", s)
-			key := cluster.FillRequest{AssetID: "demo", RenditionID: r.ID, Object: object}.Key()
+			key := fill.FillRequest{AssetID: "demo", RenditionID: r.ID, Object: object}.Key()
 			oa, _ := a.ring.Ring().Owner(key, region)
 			ob, _ := b.ring.Ring().Owner(key, region)
 			oc, _ := c.ring.Ring().Owner(key, region)

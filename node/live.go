@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/relay"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/node/internal/livebridge"
@@ -48,7 +49,7 @@ const (
 // liveParts holds the node's live machinery.
 type liveParts struct {
 	mgr     *live.Manager
-	relay   *cluster.Relay
+	relay   *relay.Relay
 	bridge  *livebridge.Bridge
 	rtmp    *rtmp.Server // nil without ingest
 	handler http.Handler
@@ -70,17 +71,17 @@ func (n *Node) buildLive() error {
 	if err != nil {
 		return fmt.Errorf("node: live: %w", err)
 	}
-	rc := cluster.DefaultRelayConfig()
+	rc := relay.DefaultRelayConfig()
 	rc.Logger = n.logger.With("part", "relay")
 	rc.Registerer = n.registry
-	relay, err := cluster.NewRelay(n.cluster.Transport(), rc)
+	rl, err := relay.NewRelay(n.cluster.Transport(), rc)
 	if err != nil {
 		_ = mgr.Close()
 		return fmt.Errorf("node: relay: %w", err)
 	}
 	bridge, err := livebridge.New(livebridge.Config{
 		Manager:     mgr,
-		Relay:       livebridge.ClusterRelay(relay),
+		Relay:       livebridge.ClusterRelay(rl),
 		Catalog:     liveCatalog{n},
 		Members:     liveMembers{n},
 		RelayParent: n.cfg.RelayParent,
@@ -90,12 +91,12 @@ func (n *Node) buildLive() error {
 		Registerer:  n.registry,
 	})
 	if err != nil {
-		_ = relay.Close()
+		_ = rl.Close()
 		_ = mgr.Close()
 		return fmt.Errorf("node: live bridge: %w", err)
 	}
-	relay.SetResolver(bridge.Upstream)
-	n.live = &liveParts{mgr: mgr, relay: relay, bridge: bridge, handler: mgr.Handler()}
+	rl.SetResolver(bridge.Upstream)
+	n.live = &liveParts{mgr: mgr, relay: rl, bridge: bridge, handler: mgr.Handler()}
 	if n.cfg.RTMPAddr == "off" || !n.hasRole(cluster.RoleOrigin) {
 		return nil
 	}

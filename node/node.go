@@ -34,6 +34,8 @@ import (
 
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/fill"
+	"github.com/classmesh/classmesh/cluster/ring"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/internal/segsource"
 	"github.com/classmesh/classmesh/node/origin"
@@ -55,9 +57,9 @@ type Node struct {
 	cache    *cache.Cache
 
 	cluster      *cluster.Cluster
-	ring         *cluster.RingKeeper
+	ring         *ring.RingKeeper
 	segments     *segsource.Source // the one owner of VOD segments (segments.go)
-	fillServer   *cluster.FillServer
+	fillServer   *fill.FillServer
 	originServer *remote.Server
 	unsubscribe  func()
 

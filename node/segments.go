@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/fill"
 	"github.com/classmesh/classmesh/node/internal/segsource"
 	"github.com/classmesh/classmesh/node/vod"
 )
@@ -22,11 +23,11 @@ import (
 // handler is the Source); an origin-role node with media of its own also
 // serves byte ranges of it to the cluster.
 func (n *Node) buildFill() error {
-	fc := cluster.DefaultFillConfig()
+	fc := fill.DefaultFillConfig()
 	fc.FirstByteTimeout = n.cfg.PeerTimeout
 	fc.Logger = n.logger.With("part", "fill")
 	fc.Registerer = n.registry
-	fill, err := cluster.NewFillClient(n.cluster.Transport(), fc)
+	client, err := fill.NewFillClient(n.cluster.Transport(), fc)
 	if err != nil {
 		return fmt.Errorf("node: fill client: %w", err)
 	}
@@ -35,16 +36,16 @@ func (n *Node) buildFill() error {
 		Region:     n.cluster.Self().Region,
 		Cache:      n.cache,
 		Ring:       segmentRing{n},
-		Peers:      segmentPeers{fill},
+		Peers:      segmentPeers{client},
 		Packager:   n.library,
-		MaxHops:    cluster.MaxFillHops,
+		MaxHops:    fill.MaxFillHops,
 		Logger:     n.logger.With("part", "segsource"),
 		Registerer: n.registry,
 	})
 	if err != nil {
 		return fmt.Errorf("node: segments: %w", err)
 	}
-	if n.fillServer, err = cluster.NewFillServer(fc, fillHandler{n.segments}); err != nil {
+	if n.fillServer, err = fill.NewFillServer(fc, fillHandler{n.segments}); err != nil {
 		return fmt.Errorf("node: fill server: %w", err)
 	}
 	n.fillServer.Register(n.cluster.Transport())
@@ -66,10 +67,10 @@ func (r segmentRing) Owner(key, region string) (segsource.Peer, uint64, bool) {
 }
 
 // segmentPeers implements segsource.Peers with the fill protocol's client.
-type segmentPeers struct{ c *cluster.FillClient }
+type segmentPeers struct{ c *fill.FillClient }
 
 func (p segmentPeers) Fetch(ctx context.Context, owner segsource.Peer, req segsource.Request, w io.Writer) (int64, error) {
-	res, err := p.c.Fetch(ctx, cluster.Member{ID: owner.ID, QUICAddr: owner.Addr}, cluster.FillRequest{
+	res, err := p.c.Fetch(ctx, cluster.Member{ID: owner.ID, QUICAddr: owner.Addr}, fill.FillRequest{
 		Hop:         req.Hop,
 		Epoch:       req.Epoch,
 		Requester:   req.Requester,
@@ -87,10 +88,10 @@ func (p segmentPeers) Fetch(ctx context.Context, owner segsource.Peer, req segso
 // errors to fill statuses (cluster knows nothing of origins).
 type fillHandler struct{ src *segsource.Source }
 
-func (h fillHandler) ServeFill(ctx context.Context, req cluster.FillRequest, w cluster.FillResponseWriter) error {
+func (h fillHandler) ServeFill(ctx context.Context, req fill.FillRequest, w fill.FillResponseWriter) error {
 	ref, err := segsource.Parse(req.AssetID, req.RenditionID, req.Object)
 	if err != nil {
-		return &cluster.FillStatusError{Status: cluster.FillNotFound, Message: err.Error()}
+		return &fill.FillStatusError{Status: fill.FillNotFound, Message: err.Error()}
 	}
 	err = h.src.Serve(ctx, segsource.Request{
 		Ref:       ref,
@@ -101,25 +102,25 @@ func (h fillHandler) ServeFill(ctx context.Context, req cluster.FillRequest, w c
 		Source:    req.Source,
 	}, fillResponse{w})
 	if err != nil && !w.HeaderWritten() {
-		return &cluster.FillStatusError{Status: fillStatus(err), Message: err.Error()}
+		return &fill.FillStatusError{Status: fillStatus(err), Message: err.Error()}
 	}
 	return err
 }
 
 // fillResponse implements segsource.Response on a fill response.
-type fillResponse struct{ cluster.FillResponseWriter }
+type fillResponse struct{ fill.FillResponseWriter }
 
 func (r fillResponse) WriteHeader(size int64, sum []byte) error {
-	return r.FillResponseWriter.WriteHeader(cluster.FillHeader{Status: cluster.FillOK, Size: size, SHA256: sum})
+	return r.FillResponseWriter.WriteHeader(fill.FillHeader{Status: fill.FillOK, Size: size, SHA256: sum})
 }
 
 // fillStatus maps the Source's errors to the status answered.
-func fillStatus(err error) cluster.FillStatus {
+func fillStatus(err error) fill.FillStatus {
 	switch {
 	case errors.Is(err, vod.ErrAssetFailed):
-		return cluster.FillUnprocessable
+		return fill.FillUnprocessable
 	case errors.Is(err, vod.ErrNotFound):
-		return cluster.FillNotFound
+		return fill.FillNotFound
 	}
-	return cluster.FillError
+	return fill.FillError
 }

@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/fill"
 	"github.com/classmesh/classmesh/node/vod"
 )
 
-// fillRecorder is a cluster.FillResponseWriter that keeps what it is sent.
+// fillRecorder is a fill.FillResponseWriter that keeps what it is sent.
 type fillRecorder struct {
-	hdr  *cluster.FillHeader
+	hdr  *fill.FillHeader
 	body bytes.Buffer
 }
 
-func (r *fillRecorder) WriteHeader(h cluster.FillHeader) error {
+func (r *fillRecorder) WriteHeader(h fill.FillHeader) error {
 	if r.hdr != nil {
 		return errors.New("header already written")
 	}
@@ -27,7 +27,7 @@ func (r *fillRecorder) WriteHeader(h cluster.FillHeader) error {
 
 func (r *fillRecorder) Write(p []byte) (int, error) {
 	if r.hdr == nil {
-		r.hdr = &cluster.FillHeader{Status: cluster.FillOK, Size: -1}
+		r.hdr = &fill.FillHeader{Status: fill.FillOK, Size: -1}
 	}
 	return r.body.Write(p)
 }
@@ -46,25 +46,25 @@ func TestFillHandlerStatuses(t *testing.T) {
 		name          string
 		asset, object string
 		source        string
-		want          cluster.FillStatus
+		want          fill.FillStatus
 	}{
-		{"segment", "demo", "seg-1.m4s", "", cluster.FillOK},
-		{"segment with its source identity", "demo", "seg-1.m4s", rend.SourceID, cluster.FillOK},
-		{"another source identity", "demo", "seg-1.m4s", "other", cluster.FillNotFound},
-		{"init is not filled", "demo", "init.mp4", "", cluster.FillNotFound},
-		{"not an object", "demo", "media.m3u8", "", cluster.FillNotFound},
-		{"bad number", "demo", "seg-01.m4s", "", cluster.FillNotFound},
-		{"out of range", "demo", "seg-99999.m4s", "", cluster.FillNotFound},
-		{"no asset", "nope", "seg-1.m4s", "", cluster.FillNotFound},
-		{"bad asset id", "..", "seg-1.m4s", "", cluster.FillNotFound},
+		{"segment", "demo", "seg-1.m4s", "", fill.FillOK},
+		{"segment with its source identity", "demo", "seg-1.m4s", rend.SourceID, fill.FillOK},
+		{"another source identity", "demo", "seg-1.m4s", "other", fill.FillNotFound},
+		{"init is not filled", "demo", "init.mp4", "", fill.FillNotFound},
+		{"not an object", "demo", "media.m3u8", "", fill.FillNotFound},
+		{"bad number", "demo", "seg-01.m4s", "", fill.FillNotFound},
+		{"out of range", "demo", "seg-99999.m4s", "", fill.FillNotFound},
+		{"no asset", "nope", "seg-1.m4s", "", fill.FillNotFound},
+		{"bad asset id", "..", "seg-1.m4s", "", fill.FillNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var w fillRecorder
-			err := h.ServeFill(t.Context(), cluster.FillRequest{
+			err := h.ServeFill(t.Context(), fill.FillRequest{
 				Hop: 1, Requester: "other-node", AssetID: tc.asset, RenditionID: rend.ID, Object: tc.object, Source: tc.source,
 			}, &w)
-			if tc.want == cluster.FillOK {
-				if err != nil || w.hdr == nil || w.hdr.Status != cluster.FillOK || w.hdr.Size != rend.Segments[1].Size ||
+			if tc.want == fill.FillOK {
+				if err != nil || w.hdr == nil || w.hdr.Status != fill.FillOK || w.hdr.Size != rend.Segments[1].Size ||
 					int64(w.body.Len()) != rend.Segments[1].Size {
 					t.Fatalf("err %v, header %+v, %d body bytes; want the %d-byte segment", err, w.hdr, w.body.Len(), rend.Segments[1].Size)
 				}
@@ -74,7 +74,7 @@ func TestFillHandlerStatuses(t *testing.T) {
 				}
 				return
 			}
-			var se *cluster.FillStatusError
+			var se *fill.FillStatusError
 			if !errors.As(err, &se) || se.Status != tc.want || w.hdr != nil {
 				t.Fatalf("err %v (header %+v), want status %s before any header", err, w.hdr, tc.want)
 			}
@@ -85,12 +85,12 @@ func TestFillHandlerStatuses(t *testing.T) {
 func TestFillStatus(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
-		want cluster.FillStatus
+		want fill.FillStatus
 	}{
-		{fmt.Errorf("segsource: no asset %q: %w", "x", vod.ErrNotFound), cluster.FillNotFound},
-		{fmt.Errorf("segsource: asset failed: %w", vod.ErrAssetFailed), cluster.FillUnprocessable},
-		{fmt.Errorf("%w: read: reset", vod.ErrOrigin), cluster.FillError},
-		{context.DeadlineExceeded, cluster.FillError},
+		{fmt.Errorf("segsource: no asset %q: %w", "x", vod.ErrNotFound), fill.FillNotFound},
+		{fmt.Errorf("segsource: asset failed: %w", vod.ErrAssetFailed), fill.FillUnprocessable},
+		{fmt.Errorf("%w: read: reset", vod.ErrOrigin), fill.FillError},
+		{context.DeadlineExceeded, fill.FillError},
 	} {
 		if got := fillStatus(tc.err); got != tc.want {
 			t.Errorf("fillStatus(%v) = %s, want %s", tc.err, got, tc.want)

@@ -206,7 +206,7 @@ b5segs=$(curl -fsm 10 "http://127.0.0.1:18591/v/p0/1080p/media.m3u8" | grep -c '
 for i in 0 1 2 3 4 5; do for s in $(seq 0 $((b5segs - 1))); do echo "/v/p$i/1080p/seg-$s.m4s" >>"$cw/b5.paths"; done; done
 b5=$(load -mode peer -urls "$cw/b5.paths" -nodes http://127.0.0.1:18591,http://127.0.0.1:18594) || die "B5 load failed"
 cleanup; pids=()
-gobench=$(go test -count=1 -timeout 120s -run '^$' -bench BenchmarkFillFetch1MiB ./cluster/ 2>&1 | awk '/^BenchmarkFillFetch1MiB/ {for (i = 1; i <= NF; i++) if ($i == "MB/s") print $(i-1)}' || true)
+gobench=$(go test -count=1 -timeout 120s -run '^$' -bench BenchmarkFillFetch1MiB ./cluster/fill/ 2>&1 | awk '/^BenchmarkFillFetch1MiB/ {for (i = 1; i <= NF; i++) if ($i == "MB/s") print $(i-1)}' || true)
 
 # ============================ results ============================
 sub() { echo "$1" | sed "s/.*\"$2\":{\([^}]*\)}.*/\1/"; }
@@ -231,7 +231,7 @@ out=$work/results.md
   echo "| local cache hit on the same node, TTFB | $(field "$b5local" ttfb_p50_ms) / $(field "$b5local" ttfb_p99_ms) | |"
   echo "| local cache hit, TTLB | $(field "$b5local" ttlb_p50_ms) / $(field "$b5local" ttlb_p99_ms) | |"
   echo "| QUIC peer-fill throughput (fill bytes / fill seconds) MB/s | $(f1 "$(field "$b5" fill_mbps)") | HTTP client view: $(f1 "$(field "$b5" peer_http_mbps)") MB/s |"
-  echo "| \`go test -bench BenchmarkFillFetch1MiB ./cluster/\` MB/s | ${gobench:-n/a} | |"
+  echo "| \`go test -bench BenchmarkFillFetch1MiB ./cluster/fill/\` MB/s | ${gobench:-n/a} | |"
 } | tee -a "$out"
 echo
 echo "raw: B4a $b4a"

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/relay"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/live"
 )
@@ -28,29 +29,29 @@ var (
 )
 
 // Relay is what the bridge uses of the cluster's relay; ClusterRelay
-// adapts a *cluster.Relay.
+// adapts a *relay.Relay.
 type Relay interface {
 	Publish(track string) (TrackWriter, error)
 	Subscribe(ctx context.Context, from, track string) (TrackReader, error)
 }
 
-// TrackWriter publishes one relay track (*cluster.TrackPublisher).
+// TrackWriter publishes one relay track (*relay.TrackPublisher).
 type TrackWriter interface {
 	SetInit(b []byte)
-	Write(o cluster.Object)
+	Write(o relay.Object)
 	Close()
 }
 
-// TrackReader reads one relay subscription (*cluster.Subscription).
+// TrackReader reads one relay subscription (*relay.Subscription).
 type TrackReader interface {
-	Next(ctx context.Context) (cluster.Object, error)
+	Next(ctx context.Context) (relay.Object, error)
 	Close()
 }
 
 // ClusterRelay adapts r to Relay.
-func ClusterRelay(r *cluster.Relay) Relay { return clusterRelay{r} }
+func ClusterRelay(r *relay.Relay) Relay { return clusterRelay{r} }
 
-type clusterRelay struct{ r *cluster.Relay }
+type clusterRelay struct{ r *relay.Relay }
 
 func (c clusterRelay) Publish(track string) (TrackWriter, error) {
 	p, err := c.r.Publish(track)

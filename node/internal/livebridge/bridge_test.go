@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/relay"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/live"
 )
@@ -82,7 +83,7 @@ func member(id, region string) cluster.Member {
 type fakeRelay struct {
 	mu      sync.Mutex
 	writers map[string]*fakeWriter
-	readers map[string]chan cluster.Object // closed: ErrTrackEnded
+	readers map[string]chan relay.Object // closed: ErrTrackEnded
 	froms   []string
 }
 
@@ -100,7 +101,7 @@ func (r *fakeRelay) Subscribe(_ context.Context, from, track string) (TrackReade
 	r.froms = append(r.froms, from)
 	ch, ok := r.readers[track]
 	if !ok {
-		return nil, cluster.ErrTrackNotFound
+		return nil, relay.ErrTrackNotFound
 	}
 	return fakeReader(ch), nil
 }
@@ -113,7 +114,7 @@ type fakeWriter struct {
 }
 
 func (w *fakeWriter) SetInit(b []byte) { w.add("init " + string(b)) }
-func (w *fakeWriter) Write(o cluster.Object) {
+func (w *fakeWriter) Write(o relay.Object) {
 	w.add(fmt.Sprintf("%d.%d %s", o.Group, o.ID, o.Payload))
 }
 func (w *fakeWriter) Close() { w.closeMu.Do(func() { close(w.closed) }) }
@@ -123,17 +124,17 @@ func (w *fakeWriter) add(s string) {
 	w.log = append(w.log, s)
 }
 
-type fakeReader chan cluster.Object
+type fakeReader chan relay.Object
 
-func (r fakeReader) Next(ctx context.Context) (cluster.Object, error) {
+func (r fakeReader) Next(ctx context.Context) (relay.Object, error) {
 	select {
 	case o, ok := <-r:
 		if !ok {
-			return cluster.Object{}, cluster.ErrTrackEnded
+			return relay.Object{}, relay.ErrTrackEnded
 		}
 		return o, nil
 	case <-ctx.Done():
-		return cluster.Object{}, ctx.Err()
+		return relay.Object{}, ctx.Err()
 	}
 }
 func (r fakeReader) Close() {}
@@ -155,7 +156,7 @@ func newEnv(t *testing.T, members fakeMembers, parent string) *env {
 	lc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	lc.Registerer = prometheus.NewRegistry()
 	e := &env{cat: &fakeCatalog{sessions: map[string]control.LiveSession{}},
-		relay: &fakeRelay{writers: map[string]*fakeWriter{}, readers: map[string]chan cluster.Object{}},
+		relay: &fakeRelay{writers: map[string]*fakeWriter{}, readers: map[string]chan relay.Object{}},
 		reg:   prometheus.NewRegistry()}
 	lc.OnEnd = func(id string, rec live.Recording) { e.b.Ended(id, rec) }
 	mgr, err := live.NewManager(lc)
@@ -355,11 +356,11 @@ func TestAttachFeedsRemoteSession(t *testing.T) {
 	self := member("self", "")
 	e := newEnv(t, fakeMembers{self: self, members: []cluster.Member{member("ingest", "")}}, "")
 	e.cat.sessions["s1"] = control.LiveSession{ID: "s1", State: control.SessionLive, IngestNode: "ingest"}
-	ch := make(chan cluster.Object, 16)
+	ch := make(chan relay.Object, 16)
 	e.relay.readers["s1/video"] = ch
 	for i := range 4 {
 		p := testPart(0, i)
-		ch <- cluster.Object{Group: 0, ID: uint64(i), Header: live.MarshalPartHeader(p), Payload: p.Data, Created: time.Now()}
+		ch <- relay.Object{Group: 0, ID: uint64(i), Header: live.MarshalPartHeader(p), Payload: p.Data, Created: time.Now()}
 	}
 	if err := e.b.Attach(t.Context(), "s1"); err != nil {
 		t.Fatal(err)

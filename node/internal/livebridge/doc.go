@@ -15,7 +15,7 @@
 // node, or the ingest node) and is the relay's resolver.
 //
 // Nothing is polled: readers block on live.Cursor, live.Session.WaitTrack,
-// live.Session.Done and cluster.Subscription.Next. The only timers are
+// live.Session.Done and relay.Subscription.Next. The only timers are
 // back-offs (subscribing again to a lost upstream, retrying a catalog
 // write) and one housekeeping tick (sessions ended through the API, edges
 // without viewers).

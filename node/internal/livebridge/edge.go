@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/relay"
 	"github.com/classmesh/classmesh/node/live"
 )
 
@@ -123,7 +123,7 @@ func (b *Bridge) subscribe(ctx context.Context, sess *live.Session, rend, upstre
 		switch {
 		case ctx.Err() != nil:
 			return
-		case errors.Is(err, cluster.ErrTrackEnded):
+		case errors.Is(err, relay.ErrTrackEnded):
 			if tr != nil {
 				tr.End()
 			}
@@ -131,7 +131,7 @@ func (b *Bridge) subscribe(ctx context.Context, sess *live.Session, rend, upstre
 				_ = b.cfg.Manager.End(sess.ID())
 			}
 			return
-		case errors.Is(err, cluster.ErrTrackNotFound) || attempt >= maxResubscribe:
+		case errors.Is(err, relay.ErrTrackNotFound) || attempt >= maxResubscribe:
 			b.log.Warn("livebridge: relay subscription", "track", track, "err", err)
 			if tr != nil {
 				tr.End()

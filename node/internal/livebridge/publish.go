@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/relay"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/node/live"
 	"github.com/classmesh/classmesh/node/rtmp"
@@ -153,7 +153,7 @@ func (b *Bridge) pump(sess *live.Session, rend string, pub TrackWriter) {
 		case live.EventInit:
 			pub.SetInit(ev.Init)
 		case live.EventPart:
-			pub.Write(cluster.Object{Group: uint64(ev.At.MSN), ID: uint64(ev.At.Index),
+			pub.Write(relay.Object{Group: uint64(ev.At.MSN), ID: uint64(ev.At.Index),
 				Header: live.MarshalPartHeader(ev.Part), Payload: ev.Part.Data})
 		case live.EventSegmentEnd:
 			if !ev.Gap && b.cfg.OnSegment != nil {

@@ -24,7 +24,7 @@
 //     rings agree: a learner's node asks the owner it sees (hop 1); the
 //     owner serves from its cache, whose single flight joins every
 //     concurrent request, and only the owner reads the origin.
-//   - At most Config.MaxHops (cluster.MaxFillHops, 2) hops, never a loop:
+//   - At most Config.MaxHops (cluster/fill.MaxFillHops, 2) hops, never a loop:
 //     a node asked at hop 1 for a segment it neither owns in its view nor
 //     holds forwards once to the owner it sees (hop 2), unless that owner
 //     is the requester; a request at hop MaxHops is always answered from

@@ -105,7 +105,7 @@ func (r SegmentRef) Object() string {
 }
 
 // Key returns the object's ring key, "asset/rendition/object": the key
-// every node hashes to find the owner (cluster.FillRequest.Key is the
+// every node hashes to find the owner (cluster/fill.FillRequest.Key is the
 // same string). The cache key adds the source's fingerprint
 // (vod.Library.CacheKey).
 func (r SegmentRef) Key() string {

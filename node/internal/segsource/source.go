@@ -14,7 +14,7 @@ import (
 	"github.com/classmesh/classmesh/node/vod"
 )
 
-// DefaultMaxHops is Config.MaxHops when zero: cluster.MaxFillHops.
+// DefaultMaxHops is Config.MaxHops when zero: cluster/fill.MaxFillHops.
 const DefaultMaxHops = 2
 
 // ErrConfig means a Config is missing a required part.
@@ -57,7 +57,7 @@ type Packager interface {
 }
 
 // Request is a fill request between nodes, as the fill protocol carries
-// it (cluster.FillRequest).
+// it (cluster/fill.FillRequest).
 type Request struct {
 	Ref SegmentRef
 	// Hop counts the nodes the request has reached: 1 from the learner's
@@ -93,7 +93,7 @@ type Config struct {
 	Peers    Peers
 	Packager Packager
 	// MaxHops bounds the hops of a fill request. Zero means
-	// DefaultMaxHops; node passes cluster.MaxFillHops.
+	// DefaultMaxHops; node passes cluster/fill.MaxFillHops.
 	MaxHops uint8
 	// Logger receives the Source's log lines. Nil means slog.Default().
 	Logger *slog.Logger

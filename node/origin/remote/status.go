@@ -7,7 +7,7 @@ import (
 )
 
 // Status is the status byte of an answer. Its values are those of the fill
-// protocol's statuses (cluster.FillStatus), from which the protocol took
+// protocol's statuses (cluster/fill.FillStatus), from which the protocol took
 // them; the wire format fixes them. Value 5 (the fill protocol's
 // "wrong_owner") is valid on the wire but never sent here.
 type Status uint8
