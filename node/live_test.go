@@ -150,7 +150,8 @@ func TestLiveClassThroughTheRelay(t *testing.T) {
 	// low-latency mode) while the publisher goes and comes back within the
 	// grace window: playback goes on.
 	played := make(chan error, 1)
-	go func() { played <- playLive(ctx, t, edge, "class1", 12) }()
+	nodeBin := requireBrowser(t) // here: a t.Fatal in the goroutine below would hang the test
+	go func() { played <- playLive(ctx, t, nodeBin, edge, "class1", 12) }()
 	if err := first.Wait(); err != nil {
 		t.Fatalf("first publish: %v %s", err, first.Stderr)
 	}
@@ -222,8 +223,8 @@ func videoRendition(t *testing.T, n *Node, asset string) string {
 }
 
 // playLive plays a live session from n in headless Chromium for seconds.
-func playLive(ctx context.Context, t *testing.T, n *Node, session string, seconds int) error {
-	nodeBin := requireBrowser(t)
+// nodeBin is requireBrowser's answer, asked on the test's goroutine.
+func playLive(ctx context.Context, t *testing.T, nodeBin string, n *Node, session string, seconds int) error {
 	shot := filepath.Join(artifactsDir(t), "browser-live.png")
 	cmd := exec.CommandContext(ctx, nodeBin, "test/play.mjs", "--url", n.URL()+"/watch/"+session+"?live=1&autoplay=1&muted=1&p2p=off",
 		"--seconds", strconv.Itoa(seconds), "--screenshot", shot, "--allow-nonfatal")
