@@ -11,6 +11,7 @@ import (
 
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
@@ -114,14 +115,14 @@ func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, re
 	n.refused(path, d, req, r.RemoteAddr)
 	switch d.Reason {
 	case access.ReasonUnknownSession:
-		httpError(w, http.StatusNotFound, d.Detail)
+		httpx.Error(w, http.StatusNotFound, d.Detail)
 		return false
 	case access.ReasonUnavailable:
 		w.Header().Set("Retry-After", "1")
-		httpError(w, http.StatusServiceUnavailable, d.Detail)
+		httpx.Error(w, http.StatusServiceUnavailable, d.Detail)
 		return false
 	}
-	forbid(w, d.Reason, d.Detail)
+	httpx.WriteError(w, http.StatusForbidden, httpx.ErrorBody{Error: d.Detail, Reason: d.Reason})
 	return false
 }
 
@@ -165,9 +166,4 @@ func clientAddr(r *http.Request) netip.Addr {
 	}
 	a, _ := netip.ParseAddr(host)
 	return a.Unmap()
-}
-
-func forbid(w http.ResponseWriter, reason, msg string) {
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusForbidden, map[string]string{"error": msg, "reason": reason})
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
@@ -77,7 +78,7 @@ func (n *Node) segmentServed(r *http.Request, swarm string, sent int64) {
 // serveHashList answers .../{rendition}/hashes.json.
 func (n *Node) serveHashList(w http.ResponseWriter, r *http.Request, swarm string) {
 	if n.tracker == nil {
-		httpError(w, http.StatusNotFound, "peer assistance is off on this node")
+		httpx.Error(w, http.StatusNotFound, "peer assistance is off on this node")
 		return
 	}
 	n.tracker.ServeHashList(w, r, swarm)
@@ -184,7 +185,7 @@ func siteNets(sites []control.Site) []siteNet {
 // handleP2P serves the tracker's WebSocket at /p2p/ws.
 func (n *Node) handleP2P(w http.ResponseWriter, r *http.Request) {
 	if n.tracker == nil {
-		httpError(w, http.StatusNotFound, "peer assistance is off on this node (--p2p off)")
+		httpx.Error(w, http.StatusNotFound, "peer assistance is off on this node (--p2p off)")
 		return
 	}
 	n.tracker.ServeHTTP(w, r)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // encodedPlaylist is one playlist with its precomputed validators and
@@ -43,7 +45,7 @@ func (c *playlistCache) get(body []byte) *encodedPlaylist {
 	if c.m == nil || len(c.m) >= playlistCacheMax {
 		c.m = make(map[string]*encodedPlaylist)
 	}
-	p := &encodedPlaylist{raw: body, etag: etag(sha256Sum(body))}
+	p := &encodedPlaylist{raw: body, etag: httpx.Tag(body)}
 	if len(body) >= minCompressBytes {
 		var b bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
@@ -81,7 +83,7 @@ func servePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
 		h.Set("Content-Encoding", enc)
 		tag = strings.TrimSuffix(tag, `"`) + "-" + enc + `"`
 	}
-	serveComplete(w, r, tag, out, nil, int64(len(out)))
+	httpx.ServeBody(w, r, httpx.Body{Tag: tag, Bytes: out})
 }
 
 // acceptsEncoding reports whether an Accept-Encoding header value allows
