@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
@@ -17,12 +18,12 @@ const maxAcceptEncoding = 1024
 // swarm id is 404; a swarm with no known hashes gets an empty list.
 func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm string) {
 	if !wire.ValidSwarm(swarm) {
-		http.Error(w, "p2p: unknown swarm", http.StatusNotFound)
+		httpx.Error(w, http.StatusNotFound, "p2p: unknown swarm")
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "p2p: method not allowed", http.StatusMethodNotAllowed)
+		httpx.Error(w, http.StatusMethodNotAllowed, "p2p: method not allowed")
 		return
 	}
 	rep := t.hashes.rep(swarm)
@@ -41,6 +42,8 @@ func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm st
 	}
 	h.Set("ETag", etag)
 	if etagMatch(r.Header.Get("If-None-Match"), rep.tag) {
+		// Any representation's tag: the list is the same in every
+		// encoding, so a client need not refetch it to switch.
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -49,11 +52,7 @@ func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm st
 		body = rep.encoded(coding, t.hashes.zenc)
 		h.Set("Content-Encoding", coding)
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = w.Write(body)
-	}
+	httpx.ServeBody(w, r, httpx.Body{Tag: etag, Bytes: body})
 }
 
 // etagMatch reports whether an If-None-Match value names any

@@ -1,13 +1,13 @@
 package player
 
 import (
-	"bytes"
 	"html"
 	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // contentSecurityPolicy keeps the pages to their own scripts and styles.
@@ -43,7 +43,7 @@ func NewHandler(fsys fs.FS) http.Handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "player: method not allowed", http.StatusMethodNotAllowed)
+		httpx.Error(w, http.StatusMethodNotAllowed, "player: method not allowed")
 		return
 	}
 	f := h.route(r.URL.Path)
@@ -106,7 +106,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	f := h.files[pageNotFound]
 	if f == nil {
-		http.Error(w, "player: not found", http.StatusNotFound)
+		httpx.Error(w, http.StatusNotFound, "player: not found")
 		return
 	}
 	hdr.Set("Content-Type", f.ctype)
@@ -119,7 +119,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 
 // serveFile writes f with its caching headers, gzip-encoded when the client
 // accepts it; conditional and range requests are handled by
-// http.ServeContent.
+// httpx.ServeBody.
 func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", f.ctype)
@@ -137,8 +137,7 @@ func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 			hdr.Set("Content-Encoding", "gzip")
 		}
 	}
-	hdr.Set("ETag", etag)
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(body))
+	httpx.ServeBody(w, r, httpx.Body{Tag: etag, Bytes: body})
 }
 
 // acceptsGzip parses an Accept-Encoding header: an explicit gzip entry

@@ -74,7 +74,7 @@ func TestRoutes(t *testing.T) {
 		{"page not under assets", "GET", "/watch.html", 404, "text/html; charset=utf-8", "no-cache", "<title>missing</title>"},
 		{"dot file hidden", "GET", "/assets/.gitkeep", 404, "text/html; charset=utf-8", "no-cache", "<title>missing</title>"},
 		{"unknown path", "GET", "/favicon.ico", 404, "text/html; charset=utf-8", "no-cache", "<title>missing</title>"},
-		{"post refused", "POST", "/", 405, "text/plain; charset=utf-8", "", "method not allowed"},
+		{"post refused", "POST", "/", 405, "text/plain; charset=utf-8", "no-store", "method not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
