@@ -4,7 +4,6 @@ import (
 	"html"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/classmesh/classmesh/internal/httpx"
@@ -132,46 +131,12 @@ func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	body, etag := f.body, f.etag
 	if f.gz != nil {
 		hdr.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if httpx.Encoding(r.Header.Values("Accept-Encoding"), "gzip") != "" {
 			body, etag = f.gz, strings.TrimSuffix(f.etag, `"`)+`-gz"`
 			hdr.Set("Content-Encoding", "gzip")
 		}
 	}
 	httpx.ServeBody(w, r, httpx.Body{Tag: etag, Bytes: body})
-}
-
-// acceptsGzip parses an Accept-Encoding header: an explicit gzip entry
-// decides, otherwise a "*" entry; a quality of 0 refuses.
-func acceptsGzip(header string) bool {
-	gzipQ, starQ := -1.0, -1.0
-	for _, part := range strings.Split(header, ",") {
-		coding, params, _ := strings.Cut(part, ";")
-		switch strings.ToLower(strings.TrimSpace(coding)) {
-		case "gzip":
-			gzipQ = quality(params)
-		case "*":
-			starQ = quality(params)
-		}
-	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
-	}
-	return starQ > 0
-}
-
-// quality returns the q parameter of an Accept-Encoding entry (default 1).
-func quality(params string) float64 {
-	for _, p := range strings.Split(params, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || q < 0 {
-				return 0
-			}
-			return q
-		}
-	}
-	return 1
 }
 
 // notBuilt answers every request with 503 and build instructions.

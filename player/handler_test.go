@@ -171,28 +171,6 @@ func TestGzip(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	tests := map[string]bool{
-		"":                    false,
-		"gzip":                true,
-		"GZIP":                true,
-		"deflate, gzip;q=0.5": true,
-		"gzip;q=0":            false,
-		"gzip; q=0.000":       false,
-		"gzip;q=bad":          false,
-		"*;q=0.1":             true,
-		"*;q=0.1, gzip;q=0":   false,
-		"identity":            false,
-	}
-	for header, want := range tests {
-		t.Run(header, func(t *testing.T) {
-			if got := acceptsGzip(header); got != want {
-				t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
-			}
-		})
-	}
-}
-
 func TestNotBuilt(t *testing.T) {
 	systems := map[string]fstest.MapFS{
 		"only gitkeep": {".gitkeep": {}},

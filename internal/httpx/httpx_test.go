@@ -154,3 +154,44 @@ func TestServeBytes(t *testing.T) {
 		t.Fatalf("got %d %q %v", rec.Code, rec.Body.String(), h)
 	}
 }
+
+func TestEncoding(t *testing.T) {
+	tests := []struct {
+		accept string
+		offers []string
+		want   string
+	}{
+		// One offer (the player's pages).
+		{"", []string{"gzip"}, ""},
+		{"gzip", []string{"gzip"}, "gzip"},
+		{"GZIP", []string{"gzip"}, "gzip"},
+		{"deflate, gzip;q=0.5", []string{"gzip"}, "gzip"},
+		{"gzip;q=0", []string{"gzip"}, ""},
+		{"gzip; q=0.000", []string{"gzip"}, ""},
+		{"gzip;q=bad", []string{"gzip"}, ""},
+		{"gzip;q=2", []string{"gzip"}, ""},
+		{"*;q=0.1", []string{"gzip"}, "gzip"},
+		{"*;q=0.1, gzip;q=0", []string{"gzip"}, ""},
+		{"gzip;q=0, *", []string{"gzip"}, ""},
+		{"identity", []string{"gzip"}, ""},
+		{"x-gzip", []string{"gzip"}, "gzip"},
+		// Two (playlists, hash lists): the higher quality, ties to the first.
+		{"zstd, gzip", []string{"zstd", "gzip"}, "zstd"},
+		{"gzip, zstd", []string{"zstd", "gzip"}, "zstd"},
+		{"gzip;q=1, zstd;q=0.5", []string{"zstd", "gzip"}, "gzip"},
+		{"br", []string{"zstd", "gzip"}, ""},
+		{"*", []string{"zstd", "gzip"}, "zstd"},
+		{"zstd;q=0, *", []string{"zstd", "gzip"}, "gzip"},
+		{"zstd", []string{"gzip"}, ""},
+		{"gzip", nil, ""},
+		{strings.Repeat(" ", 1100) + "gzip", []string{"gzip"}, ""},
+	}
+	for _, tt := range tests {
+		if got := Encoding([]string{tt.accept}, tt.offers...); got != tt.want {
+			t.Errorf("Encoding(%.40q, %q) = %q, want %q", tt.accept, tt.offers, got, tt.want)
+		}
+	}
+	if got := Encoding([]string{"deflate", "gzip"}, "gzip"); got != "gzip" {
+		t.Errorf("two header lines: %q", got)
+	}
+}
