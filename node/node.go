@@ -9,8 +9,9 @@
 // the cache for storage.
 //
 // Before any route, limits.go caps connections per node and per address and
-// cuts clients that stall a request body or a response; Range requests
-// follow one rule, internal/httprange.
+// cuts clients that stall a request body or a response. Every answer is
+// written by internal/httpx: plain-text errors, JSON, the one /api/v1 error
+// body, and bodies with ETag and Range (internal/httprange).
 package node
 
 import (
