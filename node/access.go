@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/classmesh/classmesh/control/access"
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
@@ -65,14 +66,14 @@ func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, re
 	n.refused(path, d, req, r.RemoteAddr)
 	switch d.Reason {
 	case access.ReasonUnknownSession:
-		httpError(w, http.StatusNotFound, d.Detail)
+		httpx.Error(w, http.StatusNotFound, d.Detail)
 		return false
 	case access.ReasonUnavailable:
 		w.Header().Set("Retry-After", "1")
-		httpError(w, http.StatusServiceUnavailable, d.Detail)
+		httpx.Error(w, http.StatusServiceUnavailable, d.Detail)
 		return false
 	}
-	forbid(w, d.Reason, d.Detail)
+	httpx.WriteError(w, http.StatusForbidden, httpx.ErrorBody{Error: d.Detail, Reason: d.Reason})
 	return false
 }
 
@@ -116,9 +117,4 @@ func clientAddr(r *http.Request) netip.Addr {
 	}
 	a, _ := netip.ParseAddr(host)
 	return a.Unmap()
-}
-
-func forbid(w http.ResponseWriter, reason, msg string) {
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusForbidden, map[string]string{"error": msg, "reason": reason})
 }

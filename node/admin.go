@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/classmesh/classmesh/control/api"
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // Operator endpoints: the cluster's members and gossip keys, the raft
@@ -97,7 +98,7 @@ func (g *adminGuard) wrap(next http.Handler) http.Handler {
 		case err != nil && !errors.Is(err, api.ErrBadToken):
 			g.n.logger.Warn("node: operator endpoint: token lookup failed", "path", r.URL.Path, "err", err)
 			w.Header().Set("Retry-After", api.RetryAfterSeconds)
-			writeJSONError(w, http.StatusServiceUnavailable, "cannot check the token now")
+			httpx.APIError(w, http.StatusServiceUnavailable, "cannot check the token now")
 		case err != nil:
 			g.refuse(w, r, "bad_token", http.StatusUnauthorized, "unknown or malformed bearer token")
 		case p.Anonymous:
@@ -129,7 +130,7 @@ func (g *adminGuard) refuse(w http.ResponseWriter, r *http.Request, reason strin
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSONError(w, code, msg)
+	httpx.APIError(w, code, msg)
 }
 
 // adminAddr resolves --admin-http: "" = DefaultAdminAddr if free, "off" =

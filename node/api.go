@@ -9,6 +9,7 @@ import (
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/control/api"
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/node/vod"
 )
 
@@ -85,7 +86,7 @@ func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
 	if n.catalog != nil {
 		recs, err := n.catalog.Assets()
 		if err != nil {
-			writeJSONError(w, http.StatusServiceUnavailable, "catalog: "+err.Error())
+			httpx.APIError(w, http.StatusServiceUnavailable, "catalog: "+err.Error())
 			return
 		}
 		for _, rec := range recs {
@@ -106,7 +107,7 @@ func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
 			out = append(out, *byID[id])
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 // catalogAssetJSON shows an asset this node does not package.
@@ -137,12 +138,12 @@ func mergeCatalog(j *api.AssetView, rec control.Asset) {
 func (n *Node) handleAsset(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(id) {
-		writeJSONError(w, http.StatusBadRequest, "bad asset id")
+		httpx.APIError(w, http.StatusBadRequest, "bad asset id")
 		return
 	}
 	if !n.assetVisibility(r)(id) {
 		// The same answer as for an asset that does not exist.
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
+		httpx.APIError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
 		return
 	}
 	var rec *control.Asset
@@ -156,12 +157,12 @@ func (n *Node) handleAsset(w http.ResponseWriter, r *http.Request) {
 		if rec != nil {
 			mergeCatalog(&j, *rec)
 		}
-		writeJSON(w, http.StatusOK, j)
+		httpx.JSON(w, http.StatusOK, j)
 	case rec != nil:
 		j := catalogAssetJSON(*rec)
 		mergeCatalog(&j, *rec)
-		writeJSON(w, http.StatusOK, j)
+		httpx.JSON(w, http.StatusOK, j)
 	default:
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
+		httpx.APIError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/control/api"
 	"github.com/classmesh/classmesh/control/playback"
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // catalogAPI is the /api/v1 catalog (courses, modules, lessons, assets,
@@ -46,19 +47,19 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 	p, err := n.tokenAuth().Authenticate(r)
 	if errors.Is(err, control.ErrUnavailable) {
 		w.Header().Set("Retry-After", api.RetryAfterSeconds)
-		writeJSONError(w, http.StatusServiceUnavailable, "cannot check the token now (no catalog leader reachable): retry shortly")
+		httpx.APIError(w, http.StatusServiceUnavailable, "cannot check the token now (no catalog leader reachable): retry shortly")
 		return
 	}
 	if err != nil || p.Anonymous {
 		w.Header().Set("WWW-Authenticate", "Bearer")
-		writeJSONError(w, http.StatusUnauthorized, "a bearer token is required")
+		httpx.APIError(w, http.StatusUnauthorized, "a bearer token is required")
 		return
 	}
 	var req api.PlaybackTokenRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		httpx.APIError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
 		return
 	}
 	claims := playback.Claims{Scope: req.Asset, Session: req.Session}
@@ -69,12 +70,12 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		// A session token: that live session and its recording.
 		c, ok := pol.SessionCourse(req.Session)
 		if !ok {
-			writeJSONError(w, http.StatusNotFound, "no live session "+req.Session)
+			httpx.APIError(w, http.StatusNotFound, "no live session "+req.Session)
 			return
 		}
 		claims.Scope, claims.Session, courses = access.SessionScope(req.Session), "", []string{c}
 	case (req.Asset == "") == (req.Course == ""):
-		writeJSONError(w, http.StatusUnprocessableEntity, "give exactly one of asset, course or session")
+		httpx.APIError(w, http.StatusUnprocessableEntity, "give exactly one of asset, course or session")
 		return
 	case req.Course != "":
 		claims.Scope, courses = playback.CourseScope(req.Course), []string{req.Course}
@@ -85,7 +86,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		owner, err := n.catalog.AssetOwner(req.Asset)
 		if err != nil && !errors.Is(err, control.ErrNotFound) {
 			n.logger.Error("node: playback token: asset owner", "asset", req.Asset, "err", err)
-			writeJSONError(w, http.StatusInternalServerError, "cannot read the catalog")
+			httpx.APIError(w, http.StatusInternalServerError, "cannot read the catalog")
 			return
 		}
 		if owner != "" {
@@ -104,7 +105,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 				msg += fmt.Sprintf(" (%q)", courses[0])
 			}
 		}
-		writeJSONError(w, http.StatusForbidden, msg)
+		httpx.APIError(w, http.StatusForbidden, msg)
 		return
 	}
 	ttl := time.Duration(req.TTL) * time.Second
@@ -114,25 +115,25 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 	claims.Expiry = time.Now().Add(min(ttl, 7*24*time.Hour))
 	if req.Subnet != "" {
 		if claims.Subnet, err = netip.ParsePrefix(req.Subnet); err != nil {
-			writeJSONError(w, http.StatusUnprocessableEntity, "subnet: "+err.Error())
+			httpx.APIError(w, http.StatusUnprocessableEntity, "subnet: "+err.Error())
 			return
 		}
 		// ::ffff:10.0.0.0/104 names IPv4 clients, which the node sees as
 		// IPv4 addresses: sign the IPv4 prefix (or refuse a mapped prefix
 		// that has no IPv4 form).
 		if claims.Subnet, err = playback.NormalizeSubnet(claims.Subnet); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "subnet: "+err.Error())
+			httpx.APIError(w, http.StatusBadRequest, "subnet: "+err.Error())
 			return
 		}
 	}
 	key, ok := activeKey(pol.Keys(), time.Now())
 	if !ok {
-		writeJSONError(w, http.StatusConflict, "no signing key is active: create one with POST /api/v1/keys")
+		httpx.APIError(w, http.StatusConflict, "no signing key is active: create one with POST /api/v1/keys")
 		return
 	}
 	tok, err := playback.Sign(key, claims)
 	if err != nil {
-		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		httpx.APIError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
 	out := api.PlaybackToken{Token: tok, Expires: claims.Expiry.UTC().Format(time.RFC3339), Kid: key.Kid}
@@ -147,7 +148,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		out.URL = "/t/" + tok + "/live/" + req.Session + "/master.m3u8"
 		out.Watch = "/t/" + tok + "/watch/" + req.Session + "?live=1"
 	}
-	writeJSON(w, http.StatusCreated, out)
+	httpx.JSON(w, http.StatusCreated, out)
 }
 
 // activeKey picks the newest key valid now.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/control/api"
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
@@ -28,17 +29,17 @@ func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
 			Self: m.Self,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 // handleRaftStatus reports this node's view of the catalog's raft group.
 func (n *Node) handleRaftStatus(w http.ResponseWriter, r *http.Request) {
 	st, err := n.catalog.Stats()
 	if err != nil {
-		writeJSONError(w, http.StatusServiceUnavailable, err.Error())
+		httpx.APIError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpx.JSON(w, http.StatusOK, st)
 }
 
 // handleKeys lists (GET) or rotates (POST) the gossip keys of the whole
@@ -56,23 +57,23 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 		if len(out) > 0 {
 			primary = out[0].Fingerprint
 		}
-		writeJSON(w, http.StatusOK, api.GossipKeys{Keys: out, Primary: primary})
+		httpx.JSON(w, http.StatusOK, api.GossipKeys{Keys: out, Primary: primary})
 		return
 	}
 	// A JSON content type forces a CORS preflight, which this node does not
 	// grant for POST: a web page cannot change keys through a browser.
 	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != "application/json" {
-		writeJSONError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		httpx.APIError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
 	var req api.GossipKeyChange
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		httpx.APIError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
 		return
 	}
 	key, err := n.requestedKey(req)
 	if err != nil {
-		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		httpx.APIError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
 	var op func() error
@@ -84,7 +85,7 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 	case api.GossipKeyRemove:
 		op = func() error { return n.cluster.RemoveKey(r.Context(), key) }
 	default:
-		writeJSONError(w, http.StatusUnprocessableEntity, `op must be "install", "use" or "remove"`)
+		httpx.APIError(w, http.StatusUnprocessableEntity, `op must be "install", "use" or "remove"`)
 		return
 	}
 	fp := cluster.KeyFingerprint(key)
@@ -94,11 +95,11 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 			code = http.StatusBadGateway
 		}
 		n.logger.Warn("node: gossip key change failed", "op", req.Op, "fingerprint", fp, "err", err)
-		writeJSONError(w, code, err.Error())
+		httpx.APIError(w, code, err.Error())
 		return
 	}
 	n.logger.Info("node: gossip key changed across the cluster", "op", req.Op, "fingerprint", fp)
-	writeJSON(w, http.StatusOK, api.GossipKeyResult{Result: "ok", Op: req.Op, Fingerprint: fp})
+	httpx.JSON(w, http.StatusOK, api.GossipKeyResult{Result: "ok", Op: req.Op, Fingerprint: fp})
 }
 
 // requestedKey returns the key a rotation request names: the key itself,

@@ -103,6 +103,10 @@ func TestSignedPlaybackURLs(t *testing.T) {
 			if r.code != tc.code || !strings.Contains(string(r.body), tc.reason) {
 				t.Fatalf("%d %s, want %d %q", r.code, r.body, tc.code, tc.reason)
 			}
+			var body api.ErrorBody
+			if tc.code == 403 && (json.Unmarshal(r.body, &body) != nil || body.Code != "forbidden" || body.Reason != tc.reason || body.Error == "") {
+				t.Fatalf("refusal body %s: want the API error body with code forbidden and reason %q", r.body, tc.reason)
+			}
 		})
 	}
 	if r := get(t, n.URL()+"/t/"+good+"/v/demo/master.m3u8"); !strings.Contains(string(r.body), "720p/media.m3u8") {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/classmesh/classmesh/control/api"
 )
 
 // metricValue reads one sample from /metrics on the admin listener;
@@ -235,5 +238,37 @@ func TestBrokenAssetsFailAloneWithAReason(t *testing.T) {
 	}
 	if r := get(t, n.URL()+"/v/demo/master.m3u8"); r.code != 200 {
 		t.Fatalf("demo broke next to bad assets: %d %s", r.code, r.body)
+	}
+}
+
+// TestAPIErrorBody: every /api/v1 error, the node's own endpoints' and the
+// catalog's, is the one error body with a code (internal/httpx).
+func TestAPIErrorBody(t *testing.T) {
+	n := mustNewNode(t, Config{MediaDir: demoDir(t)})
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"bad asset id", "GET", "/api/v1/assets/b@d", "", 400, "bad_request"},
+		{"unknown asset", "GET", "/api/v1/assets/nope", "", 404, "not_found"},
+		{"unknown endpoint", "GET", "/api/v1/nope", "", 404, "not_found"},
+		{"outside /api/v1", "GET", "/api/v2/assets", "", 404, "not_found"},
+		{"sign without a token", "POST", "/api/v1/playback-tokens", `{"asset":"demo"}`, 401, "unauthorized"},
+		{"operator endpoint without a token", "GET", "/api/v1/cluster/members", "", 401, "unauthorized"},
+		{"catalog write without a token", "POST", "/api/v1/courses", `{"id":"c","title":"C"}`, 401, "unauthorized"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := do(t, tc.method, n.URL()+tc.path, "", tc.body)
+			var body api.ErrorBody
+			if err := json.Unmarshal(r.body, &body); err != nil {
+				t.Fatalf("%d %q: not JSON: %v", r.code, r.body, err)
+			}
+			if r.code != tc.status || body.Code != tc.code || body.Error == "" ||
+				r.header.Get("Content-Type") != "application/json" || r.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("%d %s (%s), want %d with code %q", r.code, r.body, r.header.Get("Content-Type"), tc.status, tc.code)
+			}
+		})
 	}
 }

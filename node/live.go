@@ -15,6 +15,7 @@ import (
 	"github.com/classmesh/classmesh/cluster/relay"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/node/internal/livebridge"
 	"github.com/classmesh/classmesh/node/live"
 	"github.com/classmesh/classmesh/node/rtmp"
@@ -183,7 +184,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/live/")
 	id, _, _ := strings.Cut(rest, "/")
 	if !validID(id) {
-		httpError(w, http.StatusBadRequest, "bad session id")
+		httpx.Error(w, http.StatusBadRequest, "bad session id")
 		return
 	}
 	if !n.authorize(w, r, pathLive, access.Request{Session: id}) {
@@ -201,7 +202,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 			if errors.Is(err, live.ErrNotFound) {
 				code = http.StatusNotFound
 			}
-			httpError(w, code, err.Error())
+			httpx.Error(w, code, err.Error())
 			return
 		}
 	}

@@ -181,7 +181,7 @@ func TestLiveClassThroughTheRelay(t *testing.T) {
 		asset = st.RecordingAssetID
 		return true
 	})
-	if r := do(t, "GET", edge.URL()+"/api/v1/sessions/class1", admin, ""); !strings.Contains(string(r.body), `"recording_asset":"`+asset+`"`) {
+	if r := do(t, "GET", edge.URL()+"/api/v1/sessions/class1", admin, ""); !strings.Contains(string(r.body), `"recording_asset": "`+asset+`"`) {
 		t.Fatalf("GET session: %s", r.body)
 	}
 	waitFor(t, "the recording to play on the edge", func() bool {

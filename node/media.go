@@ -1,22 +1,19 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/classmesh/classmesh/cache"
 	"github.com/classmesh/classmesh/control/access"
-	"github.com/classmesh/classmesh/internal/httprange"
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/internal/ident"
 	"github.com/classmesh/classmesh/node/internal/segsource"
 	"github.com/classmesh/classmesh/node/mp4"
@@ -41,7 +38,7 @@ func validID(s string) bool { return ident.Valid(s) }
 func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 	id := r.PathValue("asset")
 	if !validID(id) {
-		httpError(w, http.StatusBadRequest, "bad asset id")
+		httpx.Error(w, http.StatusBadRequest, "bad asset id")
 		return nil
 	}
 	if !n.authorize(w, r, pathVOD, access.Request{Asset: id}) {
@@ -52,11 +49,11 @@ func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 		a, ok = n.library.Asset(id)
 	}
 	if !ok {
-		httpError(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
+		httpx.Error(w, http.StatusNotFound, fmt.Sprintf("no asset %q", id))
 		return nil
 	}
 	if a.Status != vod.StatusReady {
-		httpError(w, http.StatusUnprocessableEntity, fmt.Sprintf("asset %q failed: %s", id, a.Reason))
+		httpx.Error(w, http.StatusUnprocessableEntity, fmt.Sprintf("asset %q failed: %s", id, a.Reason))
 		return nil
 	}
 	return a
@@ -79,12 +76,12 @@ func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 	}
 	rid := r.PathValue("rendition")
 	if !validID(rid) {
-		httpError(w, http.StatusBadRequest, "bad rendition id")
+		httpx.Error(w, http.StatusBadRequest, "bad rendition id")
 		return
 	}
 	rend, ok := a.Rendition(rid)
 	if !ok {
-		httpError(w, http.StatusNotFound, fmt.Sprintf("asset %q has no rendition %q", a.ID, rid))
+		httpx.Error(w, http.StatusNotFound, fmt.Sprintf("asset %q has no rendition %q", a.ID, rid))
 		return
 	}
 	switch file := r.PathValue("file"); file {
@@ -97,13 +94,13 @@ func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 		ref, err := segsource.Parse(a.ID, rid, file)
 		switch {
 		case errors.Is(err, segsource.ErrBadName):
-			httpError(w, http.StatusBadRequest, err.Error())
+			httpx.Error(w, http.StatusBadRequest, err.Error())
 		case err != nil:
-			httpError(w, http.StatusNotFound, fmt.Sprintf("no file %q", file))
+			httpx.Error(w, http.StatusNotFound, fmt.Sprintf("no file %q", file))
 		case ref.Kind == segsource.KindInit:
-			serveBytes(w, r, rend.Init(), contentType(rend), cacheImmutable)
+			httpx.ServeBytes(w, r, rend.Init(), contentType(rend), cacheImmutable)
 		case ref.Number >= len(rend.Segments):
-			httpError(w, http.StatusNotFound, fmt.Sprintf("rendition %q has %d segments, no segment %d", rid, len(rend.Segments), ref.Number))
+			httpx.Error(w, http.StatusNotFound, fmt.Sprintf("rendition %q has %d segments, no segment %d", rid, len(rend.Segments), ref.Number))
 		default:
 			n.serveSegment(w, r, rend, ref)
 		}
@@ -136,7 +133,7 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, rend *vod.Re
 	h.Set("X-Cache", e.Tier())
 	if sum, ok := e.SHA256(); ok {
 		n.segmentHash(swarm, num, sum, e.Size()) // before any peer can have it
-		serveComplete(cw, r, etag(sum[:]), e.Bytes(), e.ReadSeeker(), e.Size())
+		httpx.ServeBody(cw, r, httpx.Body{Tag: httpx.TagOf(sum[:]), Bytes: e.Bytes(), File: e.ReadSeeker(), Size: e.Size()})
 		n.segmentServed(r, swarm, cw.n)
 		return
 	}
@@ -162,11 +159,7 @@ func (n *Node) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.En
 			return sum, false
 		}
 		sum = sha256.Sum256(body)
-		h := w.Header()
-		h.Set("ETag", etag(sum[:]))
-		if httprange.Apply(w, r, int64(len(body))) != httprange.Unsatisfiable {
-			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-		}
+		httpx.ServeBody(w, r, httpx.Body{Tag: httpx.TagOf(sum[:]), Bytes: body})
 		return sum, int64(len(body)) == size
 	}
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
@@ -236,72 +229,7 @@ func (n *Node) fillError(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusGatewayTimeout
 	}
 	n.logger.Warn("node: segment fill failed", "path", r.URL.Path, "status", code, "err", err)
-	httpError(w, code, err.Error())
-}
-
-// serveBytes serves a small immutable body with an ETag, Range and HEAD.
-func serveBytes(w http.ResponseWriter, r *http.Request, body []byte, ctype, cacheControl string) {
-	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", cacheControl)
-	serveComplete(w, r, etag(sha256Sum(body)), body, nil, int64(len(body)))
-}
-
-// serveComplete sends a complete body whose validator is tag. Plain GETs
-// and HEADs, by far the most common requests for segments, take a fast
-// path: a memory body goes out in one write, a file through io.Copy so
-// net/http uses sendfile. Range and other conditional requests go through
-// http.ServeContent, which implements them fully, after httprange.Apply
-// has answered unsatisfiable ranges and coalesced or dropped the rest.
-func serveComplete(w http.ResponseWriter, r *http.Request, tag string, body []byte, rs io.ReadSeeker, size int64) {
-	h := w.Header()
-	h.Set("ETag", tag)
-	hdr := r.Header
-	if inm := hdr.Get("If-None-Match"); inm != "" && hdr.Get("Range") == "" {
-		if inm == tag || inm == "*" || strings.Contains(inm, tag) {
-			h.Del("Content-Type")
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	}
-	if body == nil && rs == nil {
-		rs = bytes.NewReader(nil)
-	}
-	if hdr.Get("Range") != "" || hdr.Get("If-Match") != "" || hdr.Get("If-Unmodified-Since") != "" || hdr.Get("If-Range") != "" {
-		if body != nil {
-			rs = bytes.NewReader(body)
-		}
-		if httprange.Apply(w, r, size) == httprange.Unsatisfiable {
-			return
-		}
-		http.ServeContent(w, r, "", time.Time{}, rs)
-		return
-	}
-	h.Set("Accept-Ranges", "bytes")
-	h.Set("Content-Length", strconv.FormatInt(size, 10))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return
-	}
-	if body != nil {
-		w.Write(body)
-		return
-	}
-	// Hand the file to the ResponseWriter's ReadFrom so net/http can use
-	// sendfile; io.Copy would prefer *os.File's WriteTo, which hides the
-	// file from that check.
-	if rf, ok := w.(io.ReaderFrom); ok {
-		rf.ReadFrom(rs)
-		return
-	}
-	io.Copy(w, rs)
-}
-
-func etag(sum []byte) string { return `"` + hex.EncodeToString(sum[:16]) + `"` }
-
-func sha256Sum(b []byte) []byte {
-	s := sha256.Sum256(b)
-	return s[:]
+	httpx.Error(w, code, err.Error())
 }
 
 // missRefreshEvery bounds how often a request for an asset that the catalog

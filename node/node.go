@@ -10,8 +10,9 @@
 // wires to the cluster's ring and fill protocol.
 //
 // Before any route, limits.go caps connections per node and per address and
-// cuts clients that stall a request body or a response; Range requests
-// follow one rule, internal/httprange.
+// cuts clients that stall a request body or a response. Every answer is
+// written by internal/httpx: plain-text errors, JSON, the one /api/v1 error
+// body, and bodies with ETag and Range (internal/httprange).
 package node
 
 import (

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
@@ -74,7 +75,7 @@ func (n *Node) segmentServed(r *http.Request, swarm string, sent int64) {
 // serveHashList answers .../{rendition}/hashes.json.
 func (n *Node) serveHashList(w http.ResponseWriter, r *http.Request, swarm string) {
 	if n.tracker == nil {
-		httpError(w, http.StatusNotFound, "peer assistance is off on this node")
+		httpx.Error(w, http.StatusNotFound, "peer assistance is off on this node")
 		return
 	}
 	n.tracker.ServeHashList(w, r, swarm)
@@ -129,7 +130,7 @@ func (s catalogSites) Site(addr netip.Addr) (string, wire.Policy, bool) {
 // handleP2P serves the tracker's WebSocket at /p2p/ws.
 func (n *Node) handleP2P(w http.ResponseWriter, r *http.Request) {
 	if n.tracker == nil {
-		httpError(w, http.StatusNotFound, "peer assistance is off on this node (--p2p off)")
+		httpx.Error(w, http.StatusNotFound, "peer assistance is off on this node (--p2p off)")
 		return
 	}
 	n.tracker.ServeHTTP(w, r)

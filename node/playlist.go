@@ -8,6 +8,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // encodedPlaylist is one playlist with its precomputed validators and
@@ -43,7 +45,7 @@ func (c *playlistCache) get(body []byte) *encodedPlaylist {
 	if c.m == nil || len(c.m) >= playlistCacheMax {
 		c.m = make(map[string]*encodedPlaylist)
 	}
-	p := &encodedPlaylist{raw: body, etag: etag(sha256Sum(body))}
+	p := &encodedPlaylist{raw: body, etag: httpx.Tag(body)}
 	if len(body) >= minCompressBytes {
 		var b bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
@@ -69,31 +71,24 @@ func servePlaylist(w http.ResponseWriter, r *http.Request, body []byte) {
 	h.Set("Content-Type", "application/vnd.apple.mpegurl")
 	h.Set("Cache-Control", cachePlaylist)
 	h.Add("Vary", "Accept-Encoding")
-	out, enc := p.raw, ""
-	switch accept := r.Header.Get("Accept-Encoding"); {
-	case p.zst != nil && acceptsEncoding(accept, "zstd"):
-		out, enc = p.zst, "zstd"
-	case p.gz != nil && acceptsEncoding(accept, "gzip"):
-		out, enc = p.gz, "gzip"
+	offers := make([]string, 0, 2)
+	if p.zst != nil {
+		offers = append(offers, "zstd")
+	}
+	if p.gz != nil {
+		offers = append(offers, "gzip")
+	}
+	out, enc := p.raw, httpx.Encoding(r.Header.Values("Accept-Encoding"), offers...)
+	switch enc {
+	case "zstd":
+		out = p.zst
+	case "gzip":
+		out = p.gz
 	}
 	tag := p.etag
 	if enc != "" {
 		h.Set("Content-Encoding", enc)
 		tag = strings.TrimSuffix(tag, `"`) + "-" + enc + `"`
 	}
-	serveComplete(w, r, tag, out, nil, int64(len(out)))
-}
-
-// acceptsEncoding reports whether an Accept-Encoding header value allows
-// enc with a non-zero quality.
-func acceptsEncoding(header, enc string) bool {
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(name), enc) {
-			continue
-		}
-		params = strings.ReplaceAll(params, " ", "")
-		return params != "q=0" && params != "q=0.0" && params != "q=0.00" && params != "q=0.000"
-	}
-	return false
+	httpx.ServeBody(w, r, httpx.Body{Tag: tag, Bytes: out})
 }

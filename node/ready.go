@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // Readiness: /readyz answers 200 only when this node can serve what the
@@ -136,7 +137,7 @@ func (n *Node) notReady() []string {
 func (n *Node) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if missing := n.notReady(); len(missing) > 0 {
 		w.Header().Set("Retry-After", "1")
-		httpError(w, http.StatusServiceUnavailable, "not ready\n"+strings.Join(missing, "\n"))
+		httpx.Error(w, http.StatusServiceUnavailable, "not ready\n"+strings.Join(missing, "\n"))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

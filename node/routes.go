@@ -1,10 +1,10 @@
 package node
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/player"
 )
 
@@ -55,7 +55,7 @@ func (n *Node) routes() http.Handler {
 func rejectBadPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if reason := badPath(r.URL.Path, r.URL.EscapedPath()); reason != "" {
-			httpError(w, http.StatusBadRequest, "bad path: "+reason)
+			httpx.Error(w, http.StatusBadRequest, "bad path: "+reason)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -130,30 +130,5 @@ func (n *Node) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (n *Node) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
-	writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
-}
-
-// httpError writes a short plain-text error body.
-func httpError(w http.ResponseWriter, code int, msg string) {
-	h := w.Header()
-	h.Del("Content-Length")
-	h.Del("ETag")
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(code)
-	w.Write([]byte(http.StatusText(code) + ": " + msg + "\n"))
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-func writeJSONError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+	httpx.APIError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
 }

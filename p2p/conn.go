@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
@@ -31,13 +32,13 @@ var readBufs = sync.Pool{New: func() any {
 // (429); after it, it serves the socket until it closes.
 func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !t.enter() {
-		http.Error(w, "p2p: tracker closed", http.StatusServiceUnavailable)
+		httpx.Error(w, http.StatusServiceUnavailable, "p2p: tracker closed")
 		return
 	}
 	defer t.wg.Done()
 	if !offersSubprotocol(r) {
 		t.m.connFailures.WithLabelValues(failSubprotocol).Inc()
-		http.Error(w, "p2p: WebSocket subprotocol "+wire.Subprotocol+" required", http.StatusBadRequest)
+		httpx.Error(w, http.StatusBadRequest, "p2p: WebSocket subprotocol "+wire.Subprotocol+" required")
 		return
 	}
 	addr := t.clientAddr(r)
@@ -49,7 +50,7 @@ func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		t.m.connFailures.WithLabelValues(reason).Inc()
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, err.Error(), http.StatusTooManyRequests)
+		httpx.Error(w, http.StatusTooManyRequests, err.Error())
 		return
 	}
 	defer t.limits.release(addr)

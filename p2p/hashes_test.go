@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
@@ -187,7 +188,7 @@ func FuzzAcceptEncoding(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		switch c := chooseEncoding([]string{s}); c {
+		switch c := httpx.Encoding([]string{s}, "zstd", "gzip"); c {
 		case "", "gzip", "zstd":
 		default:
 			t.Fatalf("coding %q", c)

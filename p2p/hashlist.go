@@ -2,14 +2,14 @@ package p2p
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
+	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/p2p/wire"
 )
 
-// maxAcceptEncoding bounds the Accept-Encoding header parsed.
-const maxAcceptEncoding = 1024
+// maxIfNoneMatch bounds the If-None-Match header parsed.
+const maxIfNoneMatch = 1024
 
 // ServeHashList writes hashes.json for swarm (PROTOCOL.md, "Hash list"):
 // compressed with zstd or gzip per Accept-Encoding (identity otherwise),
@@ -17,16 +17,16 @@ const maxAcceptEncoding = 1024
 // swarm id is 404; a swarm with no known hashes gets an empty list.
 func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm string) {
 	if !wire.ValidSwarm(swarm) {
-		http.Error(w, "p2p: unknown swarm", http.StatusNotFound)
+		httpx.Error(w, http.StatusNotFound, "p2p: unknown swarm")
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "p2p: method not allowed", http.StatusMethodNotAllowed)
+		httpx.Error(w, http.StatusMethodNotAllowed, "p2p: method not allowed")
 		return
 	}
 	rep := t.hashes.rep(swarm)
-	coding := chooseEncoding(r.Header.Values("Accept-Encoding"))
+	coding := httpx.Encoding(r.Header.Values("Accept-Encoding"), "zstd", "gzip")
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Add("Vary", "Accept-Encoding")
@@ -41,6 +41,8 @@ func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm st
 	}
 	h.Set("ETag", etag)
 	if etagMatch(r.Header.Get("If-None-Match"), rep.tag) {
+		// Any representation's tag: the list is the same in every
+		// encoding, so a client need not refetch it to switch.
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -49,17 +51,13 @@ func (t *Tracker) ServeHashList(w http.ResponseWriter, r *http.Request, swarm st
 		body = rep.encoded(coding, t.hashes.zenc)
 		h.Set("Content-Encoding", coding)
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = w.Write(body)
-	}
+	httpx.ServeBody(w, r, httpx.Body{Tag: etag, Bytes: body})
 }
 
 // etagMatch reports whether an If-None-Match value names any
 // representation of tag (weak or strong, any encoding suffix) or is "*".
 func etagMatch(inm, tag string) bool {
-	if inm == "" || len(inm) > maxAcceptEncoding {
+	if inm == "" || len(inm) > maxIfNoneMatch {
 		return false
 	}
 	for _, v := range strings.Split(inm, ",") {
@@ -73,59 +71,4 @@ func etagMatch(inm, tag string) bool {
 		}
 	}
 	return false
-}
-
-// chooseEncoding picks "zstd", "gzip" or "" (identity) from
-// Accept-Encoding values: zstd preferred over gzip at equal or higher q.
-func chooseEncoding(values []string) string {
-	qz, qg := -1.0, -1.0
-	total := 0
-	for _, v := range values {
-		if total += len(v); total > maxAcceptEncoding {
-			break
-		}
-		for _, part := range strings.Split(v, ",") {
-			name, q := parseCoding(part)
-			switch name {
-			case "zstd":
-				qz = q
-			case "gzip", "x-gzip":
-				qg = q
-			case "*":
-				if qz < 0 {
-					qz = q
-				}
-				if qg < 0 {
-					qg = q
-				}
-			}
-		}
-	}
-	switch {
-	case qz > 0 && qz >= qg:
-		return "zstd"
-	case qg > 0:
-		return "gzip"
-	}
-	return ""
-}
-
-// parseCoding parses "name;q=0.5" → (name, 0.5); q defaults to 1 and an
-// invalid q counts as 0.
-func parseCoding(s string) (string, float64) {
-	name, params, _ := strings.Cut(s, ";")
-	name = strings.ToLower(strings.TrimSpace(name))
-	q := 1.0
-	for _, p := range strings.Split(params, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if !ok || strings.ToLower(strings.TrimSpace(k)) != "q" {
-			continue
-		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || f < 0 || f > 1 {
-			f = 0
-		}
-		q = f
-	}
-	return name, q
 }

@@ -1,13 +1,12 @@
 package player
 
 import (
-	"bytes"
 	"html"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // contentSecurityPolicy keeps the pages to their own scripts and styles.
@@ -43,7 +42,7 @@ func NewHandler(fsys fs.FS) http.Handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "player: method not allowed", http.StatusMethodNotAllowed)
+		httpx.Error(w, http.StatusMethodNotAllowed, "player: method not allowed")
 		return
 	}
 	f := h.route(r.URL.Path)
@@ -106,7 +105,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	f := h.files[pageNotFound]
 	if f == nil {
-		http.Error(w, "player: not found", http.StatusNotFound)
+		httpx.Error(w, http.StatusNotFound, "player: not found")
 		return
 	}
 	hdr.Set("Content-Type", f.ctype)
@@ -119,7 +118,7 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 
 // serveFile writes f with its caching headers, gzip-encoded when the client
 // accepts it; conditional and range requests are handled by
-// http.ServeContent.
+// httpx.ServeBody.
 func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", f.ctype)
@@ -132,47 +131,12 @@ func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
 	body, etag := f.body, f.etag
 	if f.gz != nil {
 		hdr.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if httpx.Encoding(r.Header.Values("Accept-Encoding"), "gzip") != "" {
 			body, etag = f.gz, strings.TrimSuffix(f.etag, `"`)+`-gz"`
 			hdr.Set("Content-Encoding", "gzip")
 		}
 	}
-	hdr.Set("ETag", etag)
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(body))
-}
-
-// acceptsGzip parses an Accept-Encoding header: an explicit gzip entry
-// decides, otherwise a "*" entry; a quality of 0 refuses.
-func acceptsGzip(header string) bool {
-	gzipQ, starQ := -1.0, -1.0
-	for _, part := range strings.Split(header, ",") {
-		coding, params, _ := strings.Cut(part, ";")
-		switch strings.ToLower(strings.TrimSpace(coding)) {
-		case "gzip":
-			gzipQ = quality(params)
-		case "*":
-			starQ = quality(params)
-		}
-	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
-	}
-	return starQ > 0
-}
-
-// quality returns the q parameter of an Accept-Encoding entry (default 1).
-func quality(params string) float64 {
-	for _, p := range strings.Split(params, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || q < 0 {
-				return 0
-			}
-			return q
-		}
-	}
-	return 1
+	httpx.ServeBody(w, r, httpx.Body{Tag: etag, Bytes: body})
 }
 
 // notBuilt answers every request with 503 and build instructions.

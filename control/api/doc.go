@@ -8,4 +8,9 @@
 // ?consistency=linearizable first asks a Linearizer to catch the replica up
 // with the leader. Writes go through a Writer, which on a follower forwards
 // the command to the leader.
+//
+// Every answer is written by internal/httpx: JSON indented two spaces, and
+// errors as its ErrorBody ({"error", "code", "field", "revision"}), the
+// body the node's own /api/v1 endpoints answer too, so one client decodes
+// them all (control/api/client).
 package api

@@ -2,43 +2,40 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/classmesh/classmesh/control"
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // Error codes of the API besides control's (not_found, conflict, invalid,
 // ref_missing).
+// The ones a status implies are internal/httpx's, the codes of every
+// /api/v1 answer, the node's own endpoints' too.
 const (
-	CodeBadRequest           = "bad_request"
-	CodeTooLarge             = "too_large"
-	CodeUnauthorized         = "unauthorized"
-	CodeForbidden            = "forbidden"
+	CodeBadRequest           = httpx.CodeBadRequest
+	CodeTooLarge             = httpx.CodeTooLarge
+	CodeUnauthorized         = httpx.CodeUnauthorized
+	CodeForbidden            = httpx.CodeForbidden
 	CodePreconditionRequired = "precondition_required"
-	CodeUnavailable          = "unavailable"
+	CodeUnavailable          = httpx.CodeUnavailable
 	// CodeIndeterminate: the write may or may not have been applied
 	// (leadership changed while it was being committed); read first.
 	CodeIndeterminate = "indeterminate"
-	CodeInternal      = "internal"
+	CodeInternal      = httpx.CodeInternal
 )
 
 // RetryAfterSeconds is the Retry-After of every 503: about two raft
 // elections, so a client retrying once usually finds the new leader.
 const RetryAfterSeconds = "2"
 
-// ErrorBody is the JSON of every error response of /api/v1 (the client
-// decodes it into its typed error).
-type ErrorBody struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
-	Field string `json:"field,omitempty"`
-	// Revision is the current revision on a failed If-Match.
-	Revision uint64 `json:"revision,omitempty"`
-}
+// ErrorBody is the JSON of every error response of /api/v1, the catalog's
+// and the node's own endpoints' alike (the client decodes it into its
+// typed error). It is internal/httpx's, which writes it.
+type ErrorBody = httpx.ErrorBody
 
 // statusError is an error with an explicit status and code.
 type statusError struct {
@@ -126,20 +123,14 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if body.Revision != 0 {
 		w.Header().Set("ETag", etag(body.Revision))
 	}
-	h.writeJSON(w, status, body)
+	httpx.WriteError(w, status, body)
 }
 
 // writeJSON writes v as the JSON response body.
 func (h *handler) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	if err := httpx.JSON(w, status, v); err != nil {
 		h.log.Error("api: encode response", "err", err)
-		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error","code":"internal"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
 }
 
 func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/classmesh/classmesh/internal/httprange"
+	"github.com/classmesh/classmesh/internal/httpx"
 )
 
 // Content types.
@@ -43,15 +43,6 @@ func (m *Manager) Handler() http.Handler {
 	return mux
 }
 
-// liveError writes a short plain-text error.
-func liveError(w http.ResponseWriter, code int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	fmt.Fprintf(w, "%s: %s\n", http.StatusText(code), msg)
-}
-
 // hold runs wait for at most d (or until the client leaves), counting the
 // request as held meanwhile.
 func (m *Manager) hold(r *http.Request, d time.Duration, wait func(context.Context) error) error {
@@ -76,7 +67,7 @@ func holdFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 		return true // the client left
 	default:
 		w.Header().Set("Retry-After", "1")
-		liveError(w, http.StatusServiceUnavailable, "not available in time")
+		httpx.Error(w, http.StatusServiceUnavailable, "not available in time")
 		return true
 	}
 }
@@ -84,7 +75,7 @@ func holdFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 func (m *Manager) serveMaster(w http.ResponseWriter, r *http.Request) {
 	s, ok := m.Lookup(r.PathValue("session"))
 	if !ok {
-		liveError(w, http.StatusNotFound, "no such live session")
+		httpx.Error(w, http.StatusNotFound, "no such live session")
 		return
 	}
 	body, ok := s.master()
@@ -106,57 +97,22 @@ func (m *Manager) serveMaster(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if body, ok = s.master(); !ok {
-			liveError(w, http.StatusServiceUnavailable, "session has no media yet")
+			httpx.Error(w, http.StatusServiceUnavailable, "session has no media yet")
 			return
 		}
 	}
-	writeBody(w, r, typePlaylist, cachePlaylist, body)
-}
-
-// writeBody writes a complete response body. Plain GETs and HEADs, which
-// is what players send, go out in one write: when a part appears, every
-// held viewer is answered at once, and http.ServeContent's 32 KiB copies
-// would multiply the syscalls of that burst. Range and conditional
-// requests go through http.ServeContent, after httprange.Apply has
-// answered unsatisfiable ranges and coalesced or dropped the rest.
-func writeBody(w http.ResponseWriter, r *http.Request, ctype, cache string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", cache)
-	if conditional(r.Header) {
-		if httprange.Apply(w, r, int64(len(body))) == httprange.Unsatisfiable {
-			return
-		}
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-		return
-	}
-	h.Set("Accept-Ranges", "bytes")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
-}
-
-// conditional reports whether a request has a Range or a precondition.
-func conditional(h http.Header) bool {
-	for _, k := range [...]string{"Range", "If-Range", "If-Match", "If-None-Match", "If-Unmodified-Since", "If-Modified-Since"} {
-		if h.Get(k) != "" {
-			return true
-		}
-	}
-	return false
+	httpx.ServeBytes(w, r, body, typePlaylist, cachePlaylist)
 }
 
 func (m *Manager) serveFile(w http.ResponseWriter, r *http.Request) {
 	s, ok := m.Lookup(r.PathValue("session"))
 	if !ok {
-		liveError(w, http.StatusNotFound, "no such live session")
+		httpx.Error(w, http.StatusNotFound, "no such live session")
 		return
 	}
 	t, ok := s.Track(r.PathValue("rendition"))
 	if !ok {
-		liveError(w, http.StatusNotFound, "no such rendition")
+		httpx.Error(w, http.StatusNotFound, "no such rendition")
 		return
 	}
 	file := r.PathValue("file")
@@ -165,17 +121,17 @@ func (m *Manager) serveFile(w http.ResponseWriter, r *http.Request) {
 		m.serveMedia(w, r, s, t)
 	case file == "init.mp4":
 		b, _, ok := t.LatestInit()
-		m.serveBytes(w, r, ok, b)
+		m.serveInit(w, r, ok, b)
 	case strings.HasPrefix(file, "init-") && strings.HasSuffix(file, ".mp4"):
 		id, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(file, "init-"), ".mp4"), 16, 32)
 		b, ok := t.Init(uint32(id))
-		m.serveBytes(w, r, err == nil && ok, b)
+		m.serveInit(w, r, err == nil && ok, b)
 	case strings.HasPrefix(file, "seg-") && strings.HasSuffix(file, ".m4s"):
 		m.serveSegment(w, r, t, strings.TrimSuffix(strings.TrimPrefix(file, "seg-"), ".m4s"))
 	case strings.HasPrefix(file, "part-") && strings.HasSuffix(file, ".m4s"):
 		m.servePart(w, r, t, strings.TrimSuffix(strings.TrimPrefix(file, "part-"), ".m4s"))
 	default:
-		liveError(w, http.StatusNotFound, "no such file")
+		httpx.Error(w, http.StatusNotFound, "no such file")
 	}
 }
 
@@ -185,26 +141,27 @@ func (m *Manager) mediaCache() string {
 	return "public, max-age=" + strconv.Itoa(int(m.cfg.DVRWindow.Seconds()))
 }
 
-func (m *Manager) serveBytes(w http.ResponseWriter, r *http.Request, ok bool, b []byte) {
+// serveInit serves an init segment, if there is one.
+func (m *Manager) serveInit(w http.ResponseWriter, r *http.Request, ok bool, b []byte) {
 	if !ok {
-		liveError(w, http.StatusNotFound, "no such file")
+		httpx.Error(w, http.StatusNotFound, "no such file")
 		return
 	}
-	writeBody(w, r, typeMP4, m.mediaCache(), b)
+	httpx.ServeBytes(w, r, b, typeMP4, m.mediaCache())
 }
 
 // serveMedia serves a media playlist, holding blocking reloads.
 func (m *Manager) serveMedia(w http.ResponseWriter, r *http.Request, s *Session, t *Track) {
 	q, err := parseHLSQuery(r.URL.RawQuery)
 	if err != nil {
-		liveError(w, http.StatusBadRequest, err.Error())
+		httpx.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	s.viewers.note(viewerKey(r), m.cfg.Now(), m.cfg.ViewerWindow)
 	msn, part := int64(-1), 0 // without a blocking request: wait for any part
 	if q.block {
 		if msg := t.tooFarAhead(q); msg != "" {
-			liveError(w, http.StatusBadRequest, msg)
+			httpx.Error(w, http.StatusBadRequest, msg)
 			return
 		}
 		msn, part = q.msn, q.part
@@ -219,7 +176,7 @@ func (m *Manager) serveMedia(w http.ResponseWriter, r *http.Request, s *Session,
 	t.mu.Lock()
 	if len(t.segs) == 0 { // ended before any part
 		t.mu.Unlock()
-		liveError(w, http.StatusNotFound, "rendition has no media")
+		httpx.Error(w, http.StatusNotFound, "rendition has no media")
 		return
 	}
 	body := t.playlistLocked(q.skip, reports)
@@ -232,7 +189,7 @@ func (m *Manager) serveMedia(w http.ResponseWriter, r *http.Request, s *Session,
 	case q.block:
 		cache = cacheBlocking
 	}
-	writeBody(w, r, typePlaylist, cache, body)
+	httpx.ServeBytes(w, r, body, typePlaylist, cache)
 }
 
 // viewerKey identifies a requester for the viewer count: its address
@@ -305,7 +262,7 @@ func parsePartName(s string) (int64, int, bool) {
 func (m *Manager) servePart(w http.ResponseWriter, r *http.Request, t *Track, name string) {
 	msn, idx, ok := parsePartName(name)
 	if !ok {
-		liveError(w, http.StatusNotFound, "bad part name")
+		httpx.Error(w, http.StatusNotFound, "bad part name")
 		return
 	}
 	p, ok := t.Part(msn, idx)
@@ -317,10 +274,10 @@ func (m *Manager) servePart(w http.ResponseWriter, r *http.Request, t *Track, na
 		p, ok = t.Part(msn, idx)
 	}
 	if !ok || p.Gap {
-		liveError(w, http.StatusNotFound, "no such part")
+		httpx.Error(w, http.StatusNotFound, "no such part")
 		return
 	}
-	writeBody(w, r, typeMP4, m.mediaCache(), p.Data)
+	httpx.ServeBytes(w, r, p.Data, typeMP4, m.mediaCache())
 }
 
 // soon reports whether part (msn, idx) may still appear shortly: in the
@@ -350,7 +307,7 @@ func (t *Track) soon(msn int64, idx int) bool {
 func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, t *Track, name string) {
 	msn, err := strconv.ParseInt(name, 10, 64)
 	if err != nil || msn < 0 {
-		liveError(w, http.StatusNotFound, "bad segment name")
+		httpx.Error(w, http.StatusNotFound, "bad segment name")
 		return
 	}
 	parts, ok := t.Segment(msn)
@@ -364,8 +321,8 @@ func (m *Manager) serveSegment(w http.ResponseWriter, r *http.Request, t *Track,
 		}
 	}
 	if !ok {
-		liveError(w, http.StatusNotFound, "no such segment")
+		httpx.Error(w, http.StatusNotFound, "no such segment")
 		return
 	}
-	writeBody(w, r, typeMP4, m.mediaCache(), bytes.Join(parts, nil))
+	httpx.ServeBytes(w, r, bytes.Join(parts, nil), typeMP4, m.mediaCache())
 }

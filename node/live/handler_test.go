@@ -239,6 +239,16 @@ func TestFilesAndEnded(t *testing.T) {
 			t.Errorf("Range %.30s: %d %q, %d bytes; want %d %q", tc.rng, rec.Code, rec.Header().Get("Content-Range"), rec.Body.Len(), tc.code, tc.cr)
 		}
 	}
+	// Parts and segments never change under their name: the same ETag as
+	// VOD's bodies (internal/httpx), and a revalidation is a 304.
+	tag := seg.Header().Get("ETag")
+	revalidated := httptest.NewRecorder()
+	req = httptest.NewRequest(http.MethodGet, "/live/class1/video/seg-0.m4s", nil)
+	req.Header.Set("If-None-Match", tag)
+	h.ServeHTTP(revalidated, req)
+	if tag == "" || revalidated.Code != http.StatusNotModified || revalidated.Body.Len() != 0 {
+		t.Errorf("If-None-Match %q: %d, %d bytes", tag, revalidated.Code, revalidated.Body.Len())
+	}
 	for _, path := range []string{"/live/nope/master.m3u8", "/live/class1/subtitles/media.m3u8", "/live/class1/video/init-zz.mp4"} {
 		if c := get(t, h, path).Code; c != 404 {
 			t.Errorf("%s: %d", path, c)

@@ -137,8 +137,11 @@ func decodeError(resp *http.Response, b []byte) *Error {
 	return e
 }
 
-// codeOf is the code of an error body that has none (the node's own
-// endpoints answer {"error": "..."} only).
+// codeOf is the code of an answer that is not the API's error body (every
+// /api/v1 answer carries a code: internal/httpx writes it): a plain-text
+// 400 for a bad path, or a proxy's error. Only refusals get one; a 503
+// from something else says nothing of whether a write was applied, so it
+// is not made retryable.
 func codeOf(status int) string {
 	switch status {
 	case http.StatusUnauthorized:
