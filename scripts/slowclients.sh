@@ -50,7 +50,7 @@ rm -rf "$work/data"
 # shellcheck disable=SC2086
 prlimit --nofile="$NOFILE:$NOFILE" "$work/classmesh" serve --demo --data "$work/data" \
   --http 127.0.0.1:$PORT --gossip 127.0.0.1:$((PORT + 1)) --quic 127.0.0.1:$((PORT + 2)) \
-  --rtmp 127.0.0.1:$((PORT + 3)) --segment-target "$SEGMENT_TARGET" --log-level warn $EXTRA \
+  --rtmp 127.0.0.1:$((PORT + 3)) --admin-http 127.0.0.1:$((PORT + 4)) --segment-target "$SEGMENT_TARGET" --log-level warn $EXTRA \
   >"$work/node.log" 2>&1 &
 node=$!; pids+=("$node")
 base=http://127.0.0.1:$PORT
@@ -83,7 +83,7 @@ done
 echo "instructor (RTMP handshake + connect) at t=$((SECONDS - t0))s: $("$work/slowload" -probe-rtmp -rtmp-addr 127.0.0.1:$((PORT + 3)) 2>&1)"
 wait "${pids[-1]}" || true
 echo "learner at 1 Mbit/s (slowload -thin 131072: 128 KiB/s, 16 KiB receive buffer) from t=5s: $(cat "$work/thin.txt")"
-curl -fsS "$base/metrics" | grep -E '^classmesh_(http_conns_cut_total|http_open_conns|rtmp_connections_closed_total|rtmp_connections )' || true
+curl -fsS "http://127.0.0.1:$((PORT + 4))/metrics" | grep -E '^classmesh_(http_conns_cut_total|http_open_conns|rtmp_connections_closed_total|rtmp_connections )' || true
 wait "$load" || true
 tail -1 "$work/load.log"
 printf '%s\n' "${times[@]}" | awk '{ if ($1 == 200) { n++; s += $2 + 0; if ($2 + 0 > m) m = $2 + 0 } else bad++ }
