@@ -1,4 +1,4 @@
-package cluster
+package transport
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 
 	"github.com/quic-go/quic-go"
 )
-
-const mtSecret = "test-secret-0123456789abcdef"
 
 func TestTransportALPNRouting(t *testing.T) {
 	ca := mtCA(t, mtSecret)
