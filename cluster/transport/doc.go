@@ -14,7 +14,8 @@
 //     by reason on both ends.
 //   - One connection per (peer address, ALPN) is pooled and re-dialled
 //     when dead; Probe never uses the pool.
-//   - Close waits for every handler and connection goroutine.
+//   - Close tells every peer, accepted or dialled, before it closes the
+//     socket, and waits for every handler and connection goroutine.
 //
 // The package knows nothing of membership, gossip or the protocols that
 // run over it, and imports nothing of cluster's other packages

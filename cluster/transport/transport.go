@@ -83,6 +83,7 @@ type Transport struct {
 	mu       sync.Mutex
 	handlers map[string]StreamHandler
 	conns    map[connKey]*peerConn
+	accepted map[*quic.Conn]struct{} // accepted connections being served
 	tr       *quic.Transport
 	ln       *quic.Listener
 	closed   bool
@@ -127,6 +128,7 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 		cancel:   cancel,
 		handlers: map[string]StreamHandler{},
 		conns:    map[connKey]*peerConn{},
+		accepted: map[*quic.Conn]struct{}{},
 		idle:     idle,
 
 		refusedAt:    map[string]time.Time{},
@@ -307,7 +309,13 @@ func (t *Transport) serveConn(conn *quic.Conn) {
 	}
 	t.mu.Lock()
 	t.wg.Add(1) // safe: serveConn itself holds the group open
+	t.accepted[conn] = struct{}{}
 	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		delete(t.accepted, conn)
+		t.mu.Unlock()
+	}()
 	go func() { // unblock AcceptStream when the transport closes
 		defer t.wg.Done()
 		select {
@@ -399,11 +407,18 @@ func (t *Transport) Close() error {
 	}
 	t.closed = true
 	ln, tr := t.ln, t.tr
-	conns := make([]*quic.Conn, 0, len(t.conns))
+	conns := make([]*quic.Conn, 0, len(t.conns)+len(t.accepted))
 	for _, pc := range t.conns {
 		if c := pc.current(); c != nil {
 			conns = append(conns, c)
 		}
+	}
+	// Accepted connections are closed here too, before the socket: a
+	// close left to their goroutines could lose the race with tr.Close,
+	// which drops connections without telling the peer, and a peer
+	// without the stateless-reset key would wait for its idle timeout.
+	for c := range t.accepted {
+		conns = append(conns, c)
 	}
 	t.mu.Unlock()
 	t.cancel()
