@@ -98,7 +98,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("cluster: metrics: %w", err)
 	}
 	reset := quic.StatelessResetKey(transport.DeriveKey(c.secret, infoQUICReset+c.id, 32))
-	c.transport, err = transport.NewTransport(transport.TransportConfig{
+	c.transport, err = transport.New(transport.Config{
 		NodeID: c.id, CA: c.ca, ResetKey: &reset, ExpectID: c.expectID,
 		Logger: c.log, Registerer: cfg.Registerer,
 		ProbeALPNs: []string{VerifyALPN, KeysALPN},

@@ -58,7 +58,7 @@ func mtNewTransport(t *testing.T, id string, ca *transport.CA, port string, hand
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	lb := &mtLogBuf{}
-	tr, err := transport.NewTransport(transport.TransportConfig{NodeID: id, CA: ca, Logger: lb.logger(),
+	tr, err := transport.New(transport.Config{NodeID: id, CA: ca, Logger: lb.logger(),
 		Registerer: reg, ProbeALPNs: []string{VerifyALPN, KeysALPN}})
 	if err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ type fwNode struct {
 
 func newFwNode(t *testing.T, ca *transport.CA, id string, boot bool) *fwNode {
 	t.Helper()
-	tr, err := transport.NewTransport(transport.TransportConfig{NodeID: id, CA: ca})
+	tr, err := transport.New(transport.Config{NodeID: id, CA: ca})
 	if err != nil {
 		t.Fatal(err)
 	}

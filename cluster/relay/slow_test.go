@@ -16,7 +16,7 @@ import (
 func ryStalledSubscriber(t *testing.T, addr, track string) {
 	t.Helper()
 	// Windows of 16 KiB per stream, 64 KiB per connection.
-	tr, err := transport.NewTransport(transport.TransportConfig{NodeID: "stalled", CA: clustertest.CA(t), ReceiveWindow: 16 << 10})
+	tr, err := transport.New(transport.Config{NodeID: "stalled", CA: clustertest.CA(t), ReceiveWindow: 16 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

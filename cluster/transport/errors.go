@@ -7,7 +7,7 @@ import "errors"
 // against either name keep working; the texts keep the "cluster:" prefix
 // they always had.
 var (
-	// ErrInvalidConfig is wrapped when a TransportConfig cannot be used.
+	// ErrInvalidConfig is wrapped when a Config cannot be used.
 	ErrInvalidConfig = errors.New("cluster: invalid config")
 	// ErrClosed is returned by operations on a closed Transport.
 	ErrClosed = errors.New("cluster: closed")

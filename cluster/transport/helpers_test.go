@@ -55,7 +55,7 @@ const mtProbeALPN = "classmesh-verify/1"
 func mtNewTransport(t *testing.T, id string, ca *CA, port string, handlers map[string]StreamHandler) *mtTransport {
 	t.Helper()
 	lb := &mtLogBuf{}
-	tr, err := NewTransport(TransportConfig{NodeID: id, CA: ca, Logger: lb.logger(), ProbeALPNs: []string{mtProbeALPN}})
+	tr, err := New(Config{NodeID: id, CA: ca, Logger: lb.logger(), ProbeALPNs: []string{mtProbeALPN}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // Probe dials addr on a fresh connection (never the pooled one) offering
-// TransportConfig.ProbeALPNs, checks that the certificate there chains to
+// Config.ProbeALPNs, checks that the certificate there chains to
 // the cluster CA and names want, and closes the connection. It is how a
 // member proves its gossip name; package cluster decides what a proof
 // means.

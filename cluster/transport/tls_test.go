@@ -66,13 +66,13 @@ func BenchmarkOpenStream(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, _ := NewTransport(TransportConfig{NodeID: "srv", CA: ca})
+	srv, _ := New(Config{NodeID: "srv", CA: ca})
 	srv.Handle("echo/1", mtEcho(""))
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	cli, _ := NewTransport(TransportConfig{NodeID: "cli", CA: ca})
+	cli, _ := New(Config{NodeID: "cli", CA: ca})
 	if err := cli.Listen("127.0.0.1:0"); err != nil {
 		b.Fatal(err)
 	}

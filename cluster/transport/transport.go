@@ -37,8 +37,8 @@ const (
 // ErrUnknownALPN is returned by Handle misuse and logged for refused peers.
 var ErrUnknownALPN = errors.New("cluster: unknown ALPN")
 
-// TransportConfig configures a Transport.
-type TransportConfig struct {
+// Config configures a Transport.
+type Config struct {
 	// NodeID is this node's ID; it is the CN of its leaf certificate.
 	NodeID string
 	// CA signs this node's leaf and is the only trust root for peers.
@@ -70,7 +70,7 @@ type TransportConfig struct {
 // socket serves both accepted and dialled connections; dialled connections
 // are cached per (peer address, ALPN) and re-dialled when dead.
 type Transport struct {
-	cfg     TransportConfig
+	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
 	leaf    *leafSource
@@ -104,8 +104,8 @@ type peerConn struct {
 	conn *quic.Conn
 }
 
-// NewTransport returns a Transport; call Listen to bind it.
-func NewTransport(cfg TransportConfig) (*Transport, error) {
+// New returns a Transport; call Listen to bind it.
+func New(cfg Config) (*Transport, error) {
 	if cfg.CA == nil || !ident.ValidNode(cfg.NodeID) {
 		return nil, fmt.Errorf("%w: transport needs a CA and a valid node ID", ErrInvalidConfig)
 	}

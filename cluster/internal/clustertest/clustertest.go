@@ -32,7 +32,7 @@ func CA(t testing.TB) *transport.CA {
 // test ends.
 func Transport(t testing.TB, id string) *transport.Transport {
 	t.Helper()
-	tr, err := transport.NewTransport(transport.TransportConfig{NodeID: id, CA: CA(t)})
+	tr, err := transport.New(transport.Config{NodeID: id, CA: CA(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

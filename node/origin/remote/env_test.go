@@ -33,7 +33,7 @@ func rtTransport(t testing.TB, id string) *transport.Transport {
 	if testCAErr != nil {
 		t.Fatal(testCAErr)
 	}
-	tr, err := transport.NewTransport(transport.TransportConfig{NodeID: id, CA: testCA})
+	tr, err := transport.New(transport.Config{NodeID: id, CA: testCA})
 	if err != nil {
 		t.Fatal(err)
 	}
