@@ -2,13 +2,13 @@ package cluster
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/classmesh/classmesh/internal/ident"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -41,12 +41,15 @@ const (
 
 // Sentinel errors.
 var (
-	// ErrInvalidConfig is wrapped by every Config.Validate failure.
-	ErrInvalidConfig = errors.New("cluster: invalid config")
+	// ErrInvalidConfig is wrapped by every Config.Validate failure. It is
+	// transport.ErrInvalidConfig.
+	ErrInvalidConfig = transport.ErrInvalidConfig
 	// ErrClosed is returned by operations on a closed Cluster or Transport.
-	ErrClosed = errors.New("cluster: closed")
-	// ErrNotStarted is returned by operations that need Start first.
-	ErrNotStarted = errors.New("cluster: not started")
+	// It is transport.ErrClosed, so errors.Is works with either name.
+	ErrClosed = transport.ErrClosed
+	// ErrNotStarted is returned by operations that need Start first. It is
+	// transport.ErrNotStarted.
+	ErrNotStarted = transport.ErrNotStarted
 )
 
 // Config configures a Cluster. The zero value of every field except DataDir

@@ -1,10 +1,11 @@
 // Package cluster joins classmesh nodes into one cluster.
 //
 // It owns membership (hashicorp/memberlist gossip with node metadata),
-// the cluster secret and everything derived from it (the gossip
-// encryption key and a deterministic Ed25519 certificate authority), the
-// mutually authenticated QUIC transport used for node-to-node traffic,
-// member verification, gossip key rotation and raft's stream layer.
+// the cluster secret and what is derived from it here (the gossip
+// encryption key, the QUIC stateless-reset key), member verification,
+// gossip key rotation and raft's stream layer. The mutually authenticated
+// QUIC transport and the cluster CA are cluster/transport, which knows
+// nothing of membership; a Cluster builds one and registers its ALPNs.
 //
 // The protocols that run over the transport live in subpackages, one
 // idea each: cluster/ring (owner selection over a member view),

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/quic-go/quic-go"
 )
 
@@ -156,7 +157,7 @@ func (c *Cluster) sendKey(ctx context.Context, m Member, op KeyOp, key []byte) e
 }
 
 // serveKeys applies one key change requested by an authenticated member.
-func (c *Cluster) serveKeys(ctx context.Context, peer PeerInfo, s *quic.Stream) {
+func (c *Cluster) serveKeys(ctx context.Context, peer transport.PeerInfo, s *quic.Stream) {
 	s.SetDeadline(time.Now().Add(keysTimeout))
 	req, err := decodeKeysRequest(s)
 	resp := keysResponse{OK: true}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/hashicorp/memberlist"
 	"github.com/quic-go/quic-go"
 )
@@ -23,9 +24,9 @@ type Cluster struct {
 	log       *slog.Logger
 	id        string
 	secret    string
-	ca        *CA
+	ca        *transport.CA
 	keyring   *memberlist.Keyring
-	transport *Transport
+	transport *transport.Transport
 	metrics   *metrics
 	epoch     atomic.Uint64
 	events    *eventQueue
@@ -96,10 +97,11 @@ func New(cfg Config) (*Cluster, error) {
 	if c.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("cluster: metrics: %w", err)
 	}
-	reset := quic.StatelessResetKey(deriveKey(c.secret, infoQUICReset+c.id, 32))
-	c.transport, err = NewTransport(TransportConfig{
+	reset := quic.StatelessResetKey(transport.DeriveKey(c.secret, infoQUICReset+c.id, 32))
+	c.transport, err = transport.New(transport.Config{
 		NodeID: c.id, CA: c.ca, ResetKey: &reset, ExpectID: c.expectID,
-		Logger: c.log, metrics: c.metrics,
+		Logger: c.log, Registerer: cfg.Registerer,
+		ProbeALPNs: []string{VerifyALPN, KeysALPN},
 	})
 	if err != nil {
 		return nil, err
@@ -112,11 +114,11 @@ func New(cfg Config) (*Cluster, error) {
 	return c, nil
 }
 
-func (c *Cluster) loadCA() (*CA, error) {
+func (c *Cluster) loadCA() (*transport.CA, error) {
 	if c.cfg.TLSCA != "" {
-		return LoadCA(c.cfg.TLSCA, c.cfg.TLSCAKey)
+		return transport.LoadCA(c.cfg.TLSCA, c.cfg.TLSCAKey)
 	}
-	return DeriveCA(c.secret)
+	return transport.DeriveCA(c.secret)
 }
 
 func (c *Cluster) loadKeyring() (*memberlist.Keyring, error) {
@@ -138,10 +140,10 @@ func (c *Cluster) loadKeyring() (*memberlist.Keyring, error) {
 func (c *Cluster) ID() string { return c.id }
 
 // CA returns the cluster CA in use.
-func (c *Cluster) CA() *CA { return c.ca }
+func (c *Cluster) CA() *transport.CA { return c.ca }
 
 // Transport returns the node-to-node transport.
-func (c *Cluster) Transport() *Transport { return c.transport }
+func (c *Cluster) Transport() *transport.Transport { return c.transport }
 
 // Epoch increments on every membership change, metadata updates included.
 func (c *Cluster) Epoch() uint64 { return c.epoch.Load() }

@@ -17,6 +17,12 @@ type mtNode struct {
 	log *mtLogBuf
 }
 
+// refused reads the transport's refused-handshake counter for reason
+// through the node's registry.
+func (n *mtNode) refused(reason string) float64 {
+	return mtCounter(n.cfg.Registerer.(prometheus.Gatherer), "classmesh_quic_handshakes_refused_total", "reason", reason)
+}
+
 // mtStart starts a node on 127.0.0.1 with the local gossip profile.
 func mtStart(t *testing.T, id string, edit func(*Config)) *mtNode {
 	t.Helper()

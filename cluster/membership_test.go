@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/quic-go/quic-go"
 )
 
@@ -206,7 +207,7 @@ func TestClusterLeaveWaitsForStreams(t *testing.T) {
 	var finished atomic.Bool
 	started := make(chan struct{})
 	a := mtNew(t, "node-a", nil)
-	a.Transport().Handle("slow/1", func(_ context.Context, _ PeerInfo, s *quic.Stream) {
+	a.Transport().Handle("slow/1", func(_ context.Context, _ transport.PeerInfo, s *quic.Stream) {
 		close(started)
 		for range 10 {
 			s.Write([]byte("0123456789"))

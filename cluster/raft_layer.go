@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/quic-go/quic-go"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/classmesh/classmesh/internal/drain"
 )
 
@@ -30,7 +31,7 @@ const raftStreamClosed quic.StreamErrorCode = 0
 // Transport.WaitIdle for as long as raft keeps them open, so shut raft down
 // (which closes the layer) before a graceful Cluster.Leave.
 type RaftLayer struct {
-	t      *Transport
+	t      *transport.Transport
 	log    *slog.Logger
 	addr   raftAddr
 	accept chan net.Conn
@@ -47,10 +48,10 @@ var _ raft.StreamLayer = (*RaftLayer)(nil)
 // raft.ServerAddress. The layer registers its handler with t.Handle at
 // once, so create it before any peer dials this node with RaftALPN
 // (before or after t.Listen): the ALPN is only accepted once registered.
-func NewRaftLayer(t *Transport, advertise string) *RaftLayer {
+func NewRaftLayer(t *transport.Transport, advertise string) *RaftLayer {
 	l := &RaftLayer{
 		t:      t,
-		log:    t.log,
+		log:    t.Logger(),
 		addr:   raftAddr(advertise),
 		accept: make(chan net.Conn),
 		d:      drain.New(),
@@ -122,7 +123,7 @@ func (l *RaftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net
 // handle serves one incoming raft stream: it hands a conn to Accept and
 // holds the stream open until the conn, the layer or the QUIC connection
 // closes.
-func (l *RaftLayer) handle(ctx context.Context, peer PeerInfo, s *quic.Stream) {
+func (l *RaftLayer) handle(ctx context.Context, peer transport.PeerInfo, s *quic.Stream) {
 	if !l.d.Enter() {
 		return // the transport resets the stream
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
@@ -23,7 +24,7 @@ type rlNode struct {
 	addr  string
 }
 
-func rlNewNode(t *testing.T, id string, ca *CA) *rlNode {
+func rlNewNode(t *testing.T, id string, ca *transport.CA) *rlNode {
 	t.Helper()
 	tr := mtNewTransport(t, id, ca, "0", nil)
 	addr := tr.Addr().String()
@@ -280,7 +281,7 @@ func TestRaftLayerWrongSecret(t *testing.T) {
 	if n := a.tr.Active(); n != 0 {
 		t.Fatalf("member serves %d streams", n)
 	}
-	if v := mtValue(a.tr.m.refused.WithLabelValues("unknown_authority")); v < 1 {
+	if v := a.tr.refused("unknown_authority"); v < 1 {
 		t.Fatalf("refused{unknown_authority} = %v, want >= 1", v)
 	}
 }
@@ -342,7 +343,7 @@ type rlRaft struct {
 	r   *raft.Raft
 }
 
-func rlNewRaft(t *testing.T, id string, ca *CA) *rlRaft {
+func rlNewRaft(t *testing.T, id string, ca *transport.CA) *rlRaft {
 	t.Helper()
 	n := rlNewNode(t, id, ca)
 	cfg := raft.DefaultConfig()

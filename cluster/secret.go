@@ -1,9 +1,7 @@
 package cluster
 
 import (
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -12,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 // Files kept in Config.DataDir.
@@ -24,12 +24,10 @@ const (
 // minSecretLen is the shortest cluster secret accepted.
 const minSecretLen = 16
 
-// HKDF parameters. Every derived key uses the same salt and its own info
-// string, so keys for different purposes are independent.
+// HKDF infos of the keys derived here (transport.DeriveKey: salt
+// "classmesh", one info per purpose; the CA's is transport.InfoCA).
 const (
-	hkdfSalt      = "classmesh"
 	infoGossip    = "gossip v1"
-	infoCA        = "ca v1"
 	infoQUICReset = "quic stateless reset v1 "
 )
 
@@ -39,16 +37,7 @@ var ErrWeakSecret = errors.New("cluster: cluster secret too short")
 // DeriveGossipKey derives the memberlist AES-256 key from the cluster
 // secret: HKDF-SHA256(secret, salt "classmesh", info "gossip v1"), 32 bytes.
 func DeriveGossipKey(secret string) []byte {
-	return deriveKey(secret, infoGossip, 32)
-}
-
-// deriveKey runs HKDF-SHA256 over secret with the package salt and info.
-func deriveKey(secret, info string, n int) []byte {
-	k, err := hkdf.Key(sha256.New, []byte(secret), []byte(hkdfSalt), info, n)
-	if err != nil { // only for n > 255*32, a programming error
-		panic("cluster: hkdf: " + err.Error())
-	}
-	return k
+	return transport.DeriveKey(secret, infoGossip, 32)
 }
 
 // GenerateSecret returns a new random cluster secret: 32 bytes, base64url.

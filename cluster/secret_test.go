@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 func TestDeriveGossipKey(t *testing.T) {
@@ -13,7 +15,7 @@ func TestDeriveGossipKey(t *testing.T) {
 	if len(a1) != 32 || !bytes.Equal(a1, a2) || bytes.Equal(a1, b) {
 		t.Fatalf("gossip key not deterministic per secret: %x %x %x", a1, a2, b)
 	}
-	if bytes.Equal(a1, deriveKey("secret-one-0123456789", infoCA, 32)) {
+	if bytes.Equal(a1, transport.DeriveKey("secret-one-0123456789", transport.InfoCA, 32)) {
 		t.Fatal("gossip and CA keys are not independent")
 	}
 }

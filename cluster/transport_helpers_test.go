@@ -9,10 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/quic-go/quic-go"
 )
+
+// mtSecret is the cluster secret of the tests' nodes and CA.
+const mtSecret = "test-secret-0123456789abcdef"
 
 // mtLogBuf is a concurrency-safe log sink for asserting on log output.
 type mtLogBuf struct {
@@ -36,23 +40,26 @@ func (l *mtLogBuf) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// mtTransport is a started Transport with its own metrics and log.
+// mtTransport is a started Transport with its own registry and log.
 type mtTransport struct {
-	*Transport
-	m   *metrics
+	*transport.Transport
+	reg *prometheus.Registry
 	log *mtLogBuf
+}
+
+// refused reads classmesh_quic_handshakes_refused_total{reason}.
+func (t *mtTransport) refused(reason string) float64 {
+	return mtCounter(t.reg, "classmesh_quic_handshakes_refused_total", "reason", reason)
 }
 
 // mtNewTransport starts a Transport for id signed by ca on 127.0.0.1:port
 // (port "0" = any) with the given handlers.
-func mtNewTransport(t *testing.T, id string, ca *CA, port string, handlers map[string]StreamHandler) *mtTransport {
+func mtNewTransport(t *testing.T, id string, ca *transport.CA, port string, handlers map[string]transport.StreamHandler) *mtTransport {
 	t.Helper()
-	m, err := newMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := prometheus.NewRegistry()
 	lb := &mtLogBuf{}
-	tr, err := NewTransport(TransportConfig{NodeID: id, CA: ca, Logger: lb.logger(), metrics: m})
+	tr, err := transport.New(transport.Config{NodeID: id, CA: ca, Logger: lb.logger(),
+		Registerer: reg, ProbeALPNs: []string{VerifyALPN, KeysALPN}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +70,12 @@ func mtNewTransport(t *testing.T, id string, ca *CA, port string, handlers map[s
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tr.Close() })
-	return &mtTransport{Transport: tr, m: m, log: lb}
+	return &mtTransport{Transport: tr, reg: reg, log: lb}
 }
 
 // mtEcho writes back everything it reads, prefixed with prefix.
-func mtEcho(prefix string) StreamHandler {
-	return func(_ context.Context, _ PeerInfo, s *quic.Stream) {
+func mtEcho(prefix string) transport.StreamHandler {
+	return func(_ context.Context, _ transport.PeerInfo, s *quic.Stream) {
 		s.Write([]byte(prefix))
 		io.Copy(s, s)
 	}
@@ -76,7 +83,7 @@ func mtEcho(prefix string) StreamHandler {
 
 // mtRoundTrip opens a stream, sends msg, closes the write side and reads
 // the whole answer.
-func mtRoundTrip(ctx context.Context, tr *Transport, addr, alpn, msg string) (string, error) {
+func mtRoundTrip(ctx context.Context, tr *transport.Transport, addr, alpn, msg string) (string, error) {
 	s, err := tr.OpenStream(ctx, addr, alpn)
 	if err != nil {
 		return "", err
@@ -103,9 +110,9 @@ func mtEventually(t *testing.T, d time.Duration, what string, cond func() bool) 
 	}
 }
 
-func mtCA(t *testing.T, secret string) *CA {
+func mtCA(t *testing.T, secret string) *transport.CA {
 	t.Helper()
-	ca, err := DeriveCA(secret)
+	ca, err := transport.DeriveCA(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,4 +135,29 @@ func mtValue(m prometheus.Metric) float64 {
 		return d.Gauge.GetValue()
 	}
 	return d.Counter.GetValue()
+}
+
+// mtCounter reads the counter or gauge name{label=value} from g; 0 when
+// it has not been recorded.
+func mtCounter(g prometheus.Gatherer, name, label, value string) float64 {
+	fams, err := g.Gather()
+	if err != nil {
+		return -1
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					if m.Gauge != nil {
+						return m.Gauge.GetValue()
+					}
+					return m.Counter.GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

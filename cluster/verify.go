@@ -3,9 +3,9 @@ package cluster
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/quic-go/quic-go"
 )
 
@@ -50,33 +50,9 @@ const (
 // so cannot prove its identity.
 var ErrNoQUICAddr = errors.New("cluster: member advertises no QUIC address")
 
-// Probe dials addr on a fresh connection (never the pooled one), checks
-// that the certificate there chains to the cluster CA and names want, and
-// closes the connection. It is how a member proves its gossip name.
-func (t *Transport) Probe(ctx context.Context, addr, want string) error {
-	if !validNodeID(want) {
-		return fmt.Errorf("%w: bad node ID %q", ErrUntrustedPeer, want)
-	}
-	t.mu.Lock()
-	closed, started := t.closed, t.tr != nil
-	t.mu.Unlock()
-	if closed {
-		return ErrClosed
-	}
-	if !started {
-		return ErrNotStarted
-	}
-	conn, err := t.dial(ctx, addr, []string{VerifyALPN, KeysALPN}, want)
-	if err != nil {
-		return err
-	}
-	conn.CloseWithError(codeNoError, "verified")
-	return nil
-}
-
 // serveVerify is the VerifyALPN handler. Probes open no streams; a stream
 // that arrives anyway is closed at once.
-func serveVerify(context.Context, PeerInfo, *quic.Stream) {}
+func serveVerify(context.Context, transport.PeerInfo, *quic.Stream) {}
 
 // needsVerify decides the state of a member that gossip reports alive and
 // whether a probe must start. Call with c.mu held; k is the member's entry

@@ -1,8 +1,6 @@
 package cluster
 
 import (
-	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"log"
@@ -13,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/hashicorp/memberlist"
-	"github.com/quic-go/quic-go"
 )
 
 // rogueDelegate gossips forged metadata.
@@ -78,7 +76,7 @@ func TestClusterRogueMemberUnverified(t *testing.T) {
 	dead.Close()
 	// Another cluster's node: a certificate from a foreign CA.
 	foreign := mtNewTransport(t, "rogue-ca", mtCA(t, "another-secret-0123456789"), "0",
-		map[string]StreamHandler{VerifyALPN: serveVerify})
+		map[string]transport.StreamHandler{VerifyALPN: serveVerify})
 
 	tests := []struct {
 		name, quic, reason string
@@ -97,7 +95,7 @@ func TestClusterRogueMemberUnverified(t *testing.T) {
 			})
 			if tc.reason != "" {
 				mtEventually(t, 10*time.Second, "refusal "+tc.reason+" counted", func() bool {
-					return mtValue(a.metrics.refused.WithLabelValues(tc.reason)) >= 1
+					return a.refused(tc.reason) >= 1
 				})
 			}
 			// Bounded: for 1.5 s the rogue must get no work.
@@ -119,7 +117,7 @@ func TestClusterRogueMemberUnverified(t *testing.T) {
 				t.Fatalf("expectID(node-b's address) = %q", got)
 			}
 			if _, err := mtRoundTrip(mtCtx(t), a.Transport(), b.Self().QUICAddr, VerifyALPN, ""); err != nil &&
-				errors.Is(err, ErrUntrustedPeer) {
+				errors.Is(err, transport.ErrUntrustedPeer) {
 				t.Fatalf("dial to node-b refused: %v", err)
 			}
 		})
@@ -152,76 +150,6 @@ func TestClusterReverifyOnAddressChange(t *testing.T) {
 	mtEventually(t, 10*time.Second, "node-b verified again", func() bool {
 		_, ok := mtFind(a.Members(), "node-b")
 		return ok
-	})
-}
-
-// Finding 7 / brief 5: refused handshakes are counted by reason and
-// logged; a client without a certificate was neither.
-func TestTransportRefusalReasons(t *testing.T) {
-	ca := mtCA(t, mtSecret)
-	srv := mtNewTransport(t, "server", ca, "0", map[string]StreamHandler{"echo/1": mtEcho("")})
-	addr := srv.Addr().String()
-
-	t.Run("no_certificate", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := quic.DialAddr(ctx, addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"echo/1"},
-			MinVersion: tls.VersionTLS13}, nil)
-		if err == nil {
-			// TLS 1.3: the client may finish before the server's verdict.
-			s, serr := conn.OpenStreamSync(ctx)
-			if serr == nil {
-				s.Write([]byte("x"))
-				s.Close()
-				_, serr = io.ReadAll(s)
-			}
-			conn.CloseWithError(0, "")
-			if serr == nil {
-				t.Fatal("a client without a certificate got a stream answered")
-			}
-		}
-		mtEventually(t, 5*time.Second, "no_certificate counted", func() bool {
-			return mtValue(srv.m.refused.WithLabelValues("no_certificate")) >= 1
-		})
-		if !strings.Contains(srv.log.String(), "quic: refused 127.0.0.1:") {
-			t.Fatalf("refusal not logged:\n%s", srv.log.String())
-		}
-	})
-	t.Run("unknown_authority", func(t *testing.T) {
-		cli := mtNewTransport(t, "intruder", mtCA(t, "another-secret-0123456789"), "0", nil)
-		if _, err := mtRoundTrip(mtCtx(t), cli.Transport, addr, "echo/1", "x"); err == nil {
-			t.Fatal("foreign CA accepted")
-		}
-		mtEventually(t, 5*time.Second, "unknown_authority counted", func() bool {
-			return mtValue(srv.m.refused.WithLabelValues("unknown_authority")) >= 1
-		})
-	})
-	t.Run("name_mismatch", func(t *testing.T) {
-		cli := mtNewTransport(t, "member", ca, "0", nil)
-		srv.Handle(VerifyALPN, serveVerify)
-		err := cli.Probe(mtCtx(t), addr, "someone-else")
-		if !errors.Is(err, ErrPeerNameMismatch) {
-			t.Fatalf("Probe with the wrong name: %v, want ErrPeerNameMismatch", err)
-		}
-		if v := mtValue(cli.m.refused.WithLabelValues("name_mismatch")); v != 1 {
-			t.Fatalf("name_mismatch = %v, want 1", v)
-		}
-		if err := cli.Probe(mtCtx(t), addr, "server"); err != nil {
-			t.Fatalf("Probe with the right name: %v", err)
-		}
-	})
-	t.Run("rate-limited log", func(t *testing.T) {
-		before := strings.Count(srv.log.String(), "reason=unknown_authority")
-		cli := mtNewTransport(t, "intruder2", mtCA(t, "another-secret-0123456789"), "0", nil)
-		for range 5 {
-			mtRoundTrip(mtCtx(t), cli.Transport, addr, "echo/1", "x")
-		}
-		mtEventually(t, 5*time.Second, "refusals counted", func() bool {
-			return mtValue(srv.m.refused.WithLabelValues("unknown_authority")) >= 6
-		})
-		if after := strings.Count(srv.log.String(), "reason=unknown_authority"); after > before+1 {
-			t.Fatalf("%d refusal lines for 5 refusals within %v", after-before, refusedLogEvery)
-		}
 	})
 }
 

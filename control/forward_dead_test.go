@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/quic-go/quic-go"
 )
 
@@ -32,7 +32,7 @@ func TestWritesEndWhenTheLeaderDies(t *testing.T) {
 	mustApply(followers[0], "before")
 
 	// The leader stops answering forwarded requests: they now hang.
-	leader.tr.Handle(ForwardALPN, func(ctx context.Context, _ cluster.PeerInfo, s *quic.Stream) {
+	leader.tr.Handle(ForwardALPN, func(ctx context.Context, _ transport.PeerInfo, s *quic.Stream) {
 		<-ctx.Done()
 	})
 	const writers = 4

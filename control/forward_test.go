@@ -16,12 +16,13 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/hashicorp/raft"
 	"github.com/quic-go/quic-go"
 )
 
 var (
-	_ StreamOpener = (*cluster.Transport)(nil)
+	_ StreamOpener = (*transport.Transport)(nil)
 	_ StreamLayer  = (*cluster.RaftLayer)(nil)
 )
 
@@ -30,14 +31,14 @@ var (
 type fwNode struct {
 	id    string
 	addr  string
-	tr    *cluster.Transport
+	tr    *transport.Transport
 	store *Store
 	fwd   *Forwarder
 }
 
-func newFwNode(t *testing.T, ca *cluster.CA, id string, boot bool) *fwNode {
+func newFwNode(t *testing.T, ca *transport.CA, id string, boot bool) *fwNode {
 	t.Helper()
-	tr, err := cluster.NewTransport(cluster.TransportConfig{NodeID: id, CA: ca})
+	tr, err := transport.New(transport.Config{NodeID: id, CA: ca})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func newFwNode(t *testing.T, ca *cluster.CA, id string, boot bool) *fwNode {
 		t.Fatalf("open %s: %v", id, err)
 	}
 	n := &fwNode{id: id, addr: addr, tr: tr, store: s, fwd: NewForwarder(s, tr, nil, nil)}
-	tr.Handle(ForwardALPN, func(ctx context.Context, p cluster.PeerInfo, st *quic.Stream) {
+	tr.Handle(ForwardALPN, func(ctx context.Context, p transport.PeerInfo, st *quic.Stream) {
 		n.fwd.HandleStream(ctx, p.NodeID, st)
 	})
 	t.Cleanup(func() {
@@ -70,7 +71,7 @@ func newFwNode(t *testing.T, ca *cluster.CA, id string, boot bool) *fwNode {
 // fwCluster3 starts three voters over QUIC; n1 bootstraps.
 func fwCluster3(t *testing.T) []*fwNode {
 	t.Helper()
-	ca, err := cluster.DeriveCA("forward-test-secret")
+	ca, err := transport.DeriveCA("forward-test-secret")
 	if err != nil {
 		t.Fatal(err)
 	}

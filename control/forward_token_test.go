@@ -2,9 +2,10 @@ package control
 
 import (
 	"errors"
-	"github.com/classmesh/classmesh/cluster"
 	"testing"
 	"time"
+
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 // TestTokenLookupOnLaggingReplica reproduces finding 8 of issue 11: a
@@ -64,9 +65,9 @@ func TestTokenLookupOnLaggingReplica(t *testing.T) {
 	}
 }
 
-func fwCA(t *testing.T) *cluster.CA {
+func fwCA(t *testing.T) *transport.CA {
 	t.Helper()
-	ca, err := cluster.DeriveCA("forward-test-secret")
+	ca, err := transport.DeriveCA("forward-test-secret")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
 )
@@ -50,7 +51,7 @@ func (n *Node) openCatalog() error {
 	n.catalog = store
 	// Writes on any node go to the leader over QUIC.
 	n.forwarder = control.NewForwarder(store, n.cluster.Transport(), nil, n.logger.With("part", "forward"))
-	n.cluster.Transport().Handle(control.ForwardALPN, func(ctx context.Context, p cluster.PeerInfo, st *quic.Stream) {
+	n.cluster.Transport().Handle(control.ForwardALPN, func(ctx context.Context, p transport.PeerInfo, st *quic.Stream) {
 		n.forwarder.HandleStream(ctx, p.NodeID, st)
 	})
 	n.membership, err = control.NewMembership(store, control.MembershipConfig{

@@ -7,6 +7,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/classmesh/classmesh/node/origin/remote"
 )
 
@@ -65,7 +66,7 @@ func (n *Node) serveOrigin() error {
 		return fmt.Errorf("node: origin server: %w", err)
 	}
 	n.originServer = s
-	n.cluster.Transport().Handle(remote.ALPN, func(ctx context.Context, p cluster.PeerInfo, st *quic.Stream) {
+	n.cluster.Transport().Handle(remote.ALPN, func(ctx context.Context, p transport.PeerInfo, st *quic.Stream) {
 		s.HandleStream(ctx, p.NodeID, st)
 	})
 	return nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 // FillResult describes a finished or failed Fetch.
@@ -48,7 +49,7 @@ type FillClient struct {
 }
 
 // NewFillClient returns a client that opens streams on t.
-func NewFillClient(t *cluster.Transport, cfg FillConfig) (*FillClient, error) {
+func NewFillClient(t *transport.Transport, cfg FillConfig) (*FillClient, error) {
 	return newFillClient(cfg, func(ctx context.Context, addr, alpn string) (stream, error) {
 		s, err := t.OpenStream(ctx, addr, alpn)
 		if err != nil {

@@ -9,12 +9,13 @@ import (
 
 	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/cluster/internal/clustertest"
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 // ftPair is two started transports of one cluster: owner serves, requester
 // dials.
 type ftPair struct {
-	owner, requester *cluster.Transport
+	owner, requester *transport.Transport
 	ownerMember      cluster.Member
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/classmesh/classmesh/internal/drain"
 )
 
@@ -45,7 +45,7 @@ func NewFillServer(cfg FillConfig, h FillHandler) (*FillServer, error) {
 
 // ServeFill registers a FillServer with the default configuration for
 // FillALPN on t.
-func ServeFill(t *cluster.Transport, h FillHandler) (*FillServer, error) {
+func ServeFill(t *transport.Transport, h FillHandler) (*FillServer, error) {
 	s, err := NewFillServer(DefaultFillConfig(), h)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func ServeFill(t *cluster.Transport, h FillHandler) (*FillServer, error) {
 }
 
 // Register makes t route FillALPN streams to s.
-func (s *FillServer) Register(t *cluster.Transport) {
+func (s *FillServer) Register(t *transport.Transport) {
 	t.Handle(FillALPN, s.HandleStream)
 }
 
@@ -63,11 +63,11 @@ func (s *FillServer) Register(t *cluster.Transport) {
 func (s *FillServer) Close() error { return s.d.Close() }
 
 // HandleStream serves one fill stream; it is a StreamHandler.
-func (s *FillServer) HandleStream(ctx context.Context, peer cluster.PeerInfo, st *quic.Stream) {
+func (s *FillServer) HandleStream(ctx context.Context, peer transport.PeerInfo, st *quic.Stream) {
 	s.serve(ctx, peer, st)
 }
 
-func (s *FillServer) serve(ctx context.Context, peer cluster.PeerInfo, st stream) {
+func (s *FillServer) serve(ctx context.Context, peer transport.PeerInfo, st stream) {
 	if !s.d.Enter() {
 		s.refuse(st, FillBusy, "server closing")
 		return
@@ -96,7 +96,7 @@ func (s *FillServer) serve(ctx context.Context, peer cluster.PeerInfo, st stream
 }
 
 // finish completes the stream after the handler returned.
-func (s *FillServer) finish(st stream, w *fillWriter, req FillRequest, peer cluster.PeerInfo, herr error) {
+func (s *FillServer) finish(st stream, w *fillWriter, req FillRequest, peer transport.PeerInfo, herr error) {
 	switch {
 	case herr != nil && !w.header:
 		s.refuse(st, statusFor(herr), herr.Error())

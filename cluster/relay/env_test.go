@@ -10,15 +10,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/cluster/internal/clustertest"
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 // ryNode is one started node with a relay, its own registry and the
 // shared test CA.
 type ryNode struct {
 	id    string
-	tr    *cluster.Transport
+	tr    *transport.Transport
 	relay *Relay
 	addr  string
 }

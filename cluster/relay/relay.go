@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 // ErrClosed is returned by a closed relay and ends the subscriptions of
@@ -21,7 +22,7 @@ var ErrClosed = cluster.ErrClosed
 // or through a relay parent, with one upstream subscription per track
 // however many local and remote subscribers it serves. See RELAY.md.
 type Relay struct {
-	t    *cluster.Transport
+	t    *transport.Transport
 	self string // this node's ID, for loop detection
 	cfg  RelayConfig
 	log  *slog.Logger
@@ -43,7 +44,7 @@ type Relay struct {
 
 // NewRelay returns a relay serving RelayALPN on t. It registers its
 // handler at once: create it before peers subscribe.
-func NewRelay(t *cluster.Transport, cfg RelayConfig) (*Relay, error) {
+func NewRelay(t *transport.Transport, cfg RelayConfig) (*Relay, error) {
 	if t == nil {
 		return nil, fmt.Errorf("%w: nil transport", ErrBadRelayConfig)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/classmesh/classmesh/internal/drain"
 	"github.com/classmesh/classmesh/internal/frame"
 )
@@ -57,7 +57,7 @@ type relayServing struct {
 }
 
 // handle is the RelayALPN stream handler.
-func (r *Relay) handle(ctx context.Context, peer cluster.PeerInfo, st *quic.Stream) {
+func (r *Relay) handle(ctx context.Context, peer transport.PeerInfo, st *quic.Stream) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -87,7 +87,7 @@ func (r *Relay) handle(ctx context.Context, peer cluster.PeerInfo, st *quic.Stre
 
 // serveSubscribe answers a subscribe request and, on success, sends the
 // track until it ends or the subscriber leaves.
-func (r *Relay) serveSubscribe(ctx context.Context, peer cluster.PeerInfo, st *quic.Stream, req relayRequest) {
+func (r *Relay) serveSubscribe(ctx context.Context, peer transport.PeerInfo, st *quic.Stream, req relayRequest) {
 	refuse := func(code relayCode, msg string) {
 		writeRelayControl(st, relayControl{Kind: relayReply, Code: code, Message: frame.TruncMsg(msg)})
 		st.CancelRead(codeRelayRefused)
@@ -149,7 +149,7 @@ func (r *Relay) serveSubscribe(ctx context.Context, peer cluster.PeerInfo, st *q
 
 // serveAttach parks a group stream for the subscription it names and
 // holds it until the sender is done with it.
-func (r *Relay) serveAttach(peer cluster.PeerInfo, st *quic.Stream, req relayRequest) {
+func (r *Relay) serveAttach(peer transport.PeerInfo, st *quic.Stream, req relayRequest) {
 	r.mu.Lock()
 	sv := r.servings[relayServingKey{peer: peer.NodeID, token: req.Token}]
 	r.mu.Unlock()

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/classmesh/classmesh/cluster"
 	"github.com/classmesh/classmesh/cluster/internal/clustertest"
+	"github.com/classmesh/classmesh/cluster/transport"
 )
 
 // ryStalledSubscriber subscribes to track on addr with a raw protocol
@@ -16,7 +16,7 @@ import (
 func ryStalledSubscriber(t *testing.T, addr, track string) {
 	t.Helper()
 	// Windows of 16 KiB per stream, 64 KiB per connection.
-	tr, err := cluster.NewTransport(cluster.TransportConfig{NodeID: "stalled", CA: clustertest.CA(t), ReceiveWindow: 16 << 10})
+	tr, err := transport.New(transport.Config{NodeID: "stalled", CA: clustertest.CA(t), ReceiveWindow: 16 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,17 @@ func TestCheck(t *testing.T) {
 			want:  [][]string{{"node/live", "cluster/relay"}},
 		},
 		{
+			name:  "a package may sit under the tree it must not import",
+			g:     Graph{"cluster/transport": {"internal/ident"}, "cluster": {"cluster/transport"}, "internal/ident": nil},
+			rules: []Rule{{From: "cluster/transport", Not: []string{"cluster"}}},
+		},
+		{
+			name:  "the transport reaching cluster through a sibling",
+			g:     Graph{"cluster/transport": {"cluster/ring"}, "cluster/ring": {"cluster"}, "cluster": nil},
+			rules: []Rule{{From: "cluster/transport", Not: []string{"cluster"}}},
+			want:  [][]string{{"cluster/transport", "cluster/ring"}},
+		},
+		{
 			name:  "a debt edge is skipped, also for importers",
 			g:     Graph{"cluster": {"node"}, "cluster/x": {"cluster"}, "node": nil},
 			rules: []Rule{clusterRule},

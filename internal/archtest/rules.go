@@ -22,6 +22,8 @@ type Rule struct {
 var Rules = []Rule{
 	{From: "cluster", Not: []string{"node", "control", "p2p", "player", "cache", "cmd"},
 		Why: "cluster is membership, transport and cluster protocols; it knows no media, catalog or HTTP"},
+	{From: "cluster/transport", Not: []string{"cluster"},
+		Why: "the transport carries streams for everyone above it; membership, keys, verification and the protocols use it, never the reverse"},
 	{From: "cluster/ring", Not: []string{"cluster/fill", "cluster/relay"},
 		Why: "owner selection is a pure function of the member view; it calls no protocol"},
 	{From: "cluster/fill", Not: []string{"cluster/ring", "cluster/relay"},

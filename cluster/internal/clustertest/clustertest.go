@@ -7,22 +7,21 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/classmesh/classmesh/cluster"
 )
 
 var (
 	caOnce sync.Once
-	ca     *cluster.CA
+	ca     *transport.CA
 	caErr  error
 )
 
 // CA returns the certificate authority every transport of the test
 // cluster shares, derived once per process.
-func CA(t testing.TB) *cluster.CA {
-	caOnce.Do(func() { ca, caErr = cluster.DeriveCA("fill-test-secret-0123456789") })
+func CA(t testing.TB) *transport.CA {
+	caOnce.Do(func() { ca, caErr = transport.DeriveCA("fill-test-secret-0123456789") })
 	if caErr != nil {
 		t.Fatal(caErr)
 	}
@@ -31,9 +30,9 @@ func CA(t testing.TB) *cluster.CA {
 
 // Transport starts a Transport named id on 127.0.0.1:0, closed when the
 // test ends.
-func Transport(t testing.TB, id string) *cluster.Transport {
+func Transport(t testing.TB, id string) *transport.Transport {
 	t.Helper()
-	tr, err := cluster.NewTransport(cluster.TransportConfig{NodeID: id, CA: CA(t)})
+	tr, err := transport.New(transport.Config{NodeID: id, CA: CA(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

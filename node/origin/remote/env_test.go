@@ -13,6 +13,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/cluster/transport"
 	"github.com/classmesh/classmesh/node/origin"
 )
 
@@ -22,17 +23,17 @@ import (
 
 var (
 	testCAOnce sync.Once
-	testCA     *cluster.CA
+	testCA     *transport.CA
 	testCAErr  error
 )
 
-func rtTransport(t testing.TB, id string) *cluster.Transport {
+func rtTransport(t testing.TB, id string) *transport.Transport {
 	t.Helper()
-	testCAOnce.Do(func() { testCA, testCAErr = cluster.DeriveCA("remote-test-secret-0123456789") })
+	testCAOnce.Do(func() { testCA, testCAErr = transport.DeriveCA("remote-test-secret-0123456789") })
 	if testCAErr != nil {
 		t.Fatal(testCAErr)
 	}
-	tr, err := cluster.NewTransport(cluster.TransportConfig{NodeID: id, CA: testCA})
+	tr, err := transport.New(transport.Config{NodeID: id, CA: testCA})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,15 +45,15 @@ func rtTransport(t testing.TB, id string) *cluster.Transport {
 }
 
 // register routes ALPN streams on tr to s, as node does.
-func register(tr *cluster.Transport, s *Server) {
-	tr.Handle(ALPN, func(ctx context.Context, p cluster.PeerInfo, st *quic.Stream) {
+func register(tr *transport.Transport, s *Server) {
+	tr.Handle(ALPN, func(ctx context.Context, p transport.PeerInfo, st *quic.Stream) {
 		s.HandleStream(ctx, p.NodeID, st)
 	})
 }
 
 // testCluster implements Cluster over a transport and a fixed peer list.
 type testCluster struct {
-	tr    *cluster.Transport
+	tr    *transport.Transport
 	peers []Peer
 }
 
@@ -74,7 +75,7 @@ func (c *testCluster) OpenStream(ctx context.Context, addr, alpn string) (Stream
 type rtEnv struct {
 	dirs   [2]string
 	locals [2]*origin.Dir
-	trs    [2]*cluster.Transport
+	trs    [2]*transport.Transport
 	regs   [2]*prometheus.Registry
 	c      *testCluster
 	ro     *Origin

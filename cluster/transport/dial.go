@@ -1,4 +1,4 @@
-package cluster
+package transport
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func (t *Transport) OpenStream(ctx context.Context, quicAddr, alpn string) (*qui
 		}
 		s, err := conn.OpenStreamSync(ctx)
 		if err == nil {
-			t.cfg.metrics.stream(alpn)
+			t.metrics.stream(alpn)
 			return s, nil
 		}
 		if ctx.Err() != nil || conn.Context().Err() == nil || attempt > 0 {
@@ -106,10 +106,10 @@ func (t *Transport) dial(ctx context.Context, addr string, alpns []string, want 
 	}
 	t.wg.Add(1)
 	t.mu.Unlock()
-	t.cfg.metrics.connOpened()
+	t.metrics.connOpened()
 	go func() {
 		defer t.wg.Done()
-		defer t.cfg.metrics.connClosed()
+		defer t.metrics.connClosed()
 		select {
 		case <-conn.Context().Done():
 		case <-t.ctx.Done():

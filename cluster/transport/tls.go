@@ -1,4 +1,4 @@
-package cluster
+package transport
 
 import (
 	"crypto"
@@ -18,6 +18,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/classmesh/classmesh/internal/ident"
 )
 
 // ErrUntrustedPeer is wrapped when a peer's certificate does not chain to
@@ -71,7 +73,7 @@ type CA struct {
 // subject "classmesh cluster CA <fingerprint>". Every node holding the
 // secret computes the same certificate bytes.
 func DeriveCA(secret string) (*CA, error) {
-	key := ed25519.NewKeyFromSeed(deriveKey(secret, infoCA, ed25519.SeedSize))
+	key := ed25519.NewKeyFromSeed(DeriveKey(secret, InfoCA, ed25519.SeedSize))
 	pub := key.Public().(ed25519.PublicKey)
 	fp := sha256.Sum256(pub)
 	tmpl := &x509.Certificate{
@@ -223,7 +225,7 @@ func (ca *CA) VerifyPeer(rawCerts [][]byte, usage x509.ExtKeyUsage, want string)
 		return "", fmt.Errorf("%w: %w", ErrUntrustedPeer, err)
 	}
 	id := certs[0].Subject.CommonName
-	if !validNodeID(id) {
+	if !ident.ValidNode(id) {
 		return "", fmt.Errorf("%w: bad node ID %q", ErrUntrustedPeer, id)
 	}
 	if want != "" && id != want {

@@ -1,4 +1,4 @@
-package cluster
+package transport
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 
 	"github.com/quic-go/quic-go"
 )
-
-const mtSecret = "test-secret-0123456789abcdef"
 
 func TestTransportALPNRouting(t *testing.T) {
 	ca := mtCA(t, mtSecret)
@@ -146,7 +144,7 @@ func TestTransportWrongSecretRefused(t *testing.T) {
 
 func TestTransportOpenStreamErrors(t *testing.T) {
 	ca := mtCA(t, mtSecret)
-	tr, err := NewTransport(TransportConfig{NodeID: "n1", CA: ca})
+	tr, err := New(Config{NodeID: "n1", CA: ca})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +155,7 @@ func TestTransportOpenStreamErrors(t *testing.T) {
 	if _, err := tr.OpenStream(context.Background(), "127.0.0.1:1", "x/1"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: got %v, want ErrClosed", err)
 	}
-	if _, err := NewTransport(TransportConfig{NodeID: "bad id", CA: ca}); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := New(Config{NodeID: "bad id", CA: ca}); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("bad node ID: got %v", err)
 	}
 }

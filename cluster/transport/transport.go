@@ -1,4 +1,4 @@
-package cluster
+package transport
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/classmesh/classmesh/internal/ident"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
 )
 
@@ -35,8 +37,8 @@ const (
 // ErrUnknownALPN is returned by Handle misuse and logged for refused peers.
 var ErrUnknownALPN = errors.New("cluster: unknown ALPN")
 
-// TransportConfig configures a Transport.
-type TransportConfig struct {
+// Config configures a Transport.
+type Config struct {
 	// NodeID is this node's ID; it is the CN of its leaf certificate.
 	NodeID string
 	// CA signs this node's leaf and is the only trust root for peers.
@@ -55,18 +57,24 @@ type TransportConfig struct {
 	// growing to 16 MiB, 8 MiB per connection growing to 64 MiB). Tests
 	// use a small one to make a reader stall.
 	ReceiveWindow int
-
-	metrics *metrics
+	// ProbeALPNs are the ALPNs Probe offers, preferred first. nil = Probe
+	// refuses with ErrInvalidConfig.
+	ProbeALPNs []string
+	// Registerer receives the transport's metrics (connections, streams,
+	// refused handshakes). nil means a private registry: the metrics
+	// exist but are not exported.
+	Registerer prometheus.Registerer
 }
 
 // Transport carries node-to-node streams over QUIC with mutual TLS. One UDP
 // socket serves both accepted and dialled connections; dialled connections
 // are cached per (peer address, ALPN) and re-dialled when dead.
 type Transport struct {
-	cfg  TransportConfig
-	log  *slog.Logger
-	leaf *leafSource
-	qcfg *quic.Config
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	leaf    *leafSource
+	qcfg    *quic.Config
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -75,6 +83,7 @@ type Transport struct {
 	mu       sync.Mutex
 	handlers map[string]StreamHandler
 	conns    map[connKey]*peerConn
+	accepted map[*quic.Conn]struct{} // accepted connections being served
 	tr       *quic.Transport
 	ln       *quic.Listener
 	closed   bool
@@ -95,20 +104,17 @@ type peerConn struct {
 	conn *quic.Conn
 }
 
-// NewTransport returns a Transport; call Listen to bind it.
-func NewTransport(cfg TransportConfig) (*Transport, error) {
-	if cfg.CA == nil || !validNodeID(cfg.NodeID) {
+// New returns a Transport; call Listen to bind it.
+func New(cfg Config) (*Transport, error) {
+	if cfg.CA == nil || !ident.ValidNode(cfg.NodeID) {
 		return nil, fmt.Errorf("%w: transport needs a CA and a valid node ID", ErrInvalidConfig)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.metrics == nil { // not built by a Cluster: a private registry
-		m, err := newMetrics(nil)
-		if err != nil {
-			return nil, err
-		}
-		cfg.metrics = m
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: metrics: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	idle := make(chan struct{})
@@ -116,11 +122,13 @@ func NewTransport(cfg TransportConfig) (*Transport, error) {
 	t := &Transport{
 		cfg:      cfg,
 		log:      cfg.Logger,
+		metrics:  m,
 		leaf:     &leafSource{ca: cfg.CA, nodeID: cfg.NodeID},
 		ctx:      ctx,
 		cancel:   cancel,
 		handlers: map[string]StreamHandler{},
 		conns:    map[connKey]*peerConn{},
+		accepted: map[*quic.Conn]struct{}{},
 		idle:     idle,
 
 		refusedAt:    map[string]time.Time{},
@@ -191,6 +199,9 @@ func (t *Transport) Listen(addr string) error {
 // NodeID returns the node ID this transport's certificate names.
 func (t *Transport) NodeID() string { return t.cfg.NodeID }
 
+// Logger returns the transport's logger, for layers built on it.
+func (t *Transport) Logger() *slog.Logger { return t.log }
+
 // Addr returns the bound UDP address, or nil before Listen.
 func (t *Transport) Addr() net.Addr {
 	t.mu.Lock()
@@ -246,7 +257,7 @@ const refusedLogEvery = 10 * time.Second
 // refused logs (at most once per refusedLogEvery and reason, with the
 // number of refusals not logged since) and counts a refused handshake.
 func (t *Transport) refused(remote, reason string, err error) {
-	t.cfg.metrics.refuse(reason)
+	t.metrics.refuse(reason)
 	msg := err.Error()
 	if strings.Contains(msg, "unknown authority") {
 		msg += " (wrong cluster secret?)"
@@ -288,8 +299,8 @@ func (t *Transport) acceptLoop(ln *quic.Listener) {
 // serveConn accepts streams on one connection and runs their handlers.
 func (t *Transport) serveConn(conn *quic.Conn) {
 	defer t.wg.Done()
-	t.cfg.metrics.connOpened()
-	defer t.cfg.metrics.connClosed()
+	t.metrics.connOpened()
+	defer t.metrics.connClosed()
 	st := conn.ConnectionState().TLS
 	alpn := st.NegotiatedProtocol
 	peer := PeerInfo{Addr: conn.RemoteAddr()}
@@ -298,7 +309,13 @@ func (t *Transport) serveConn(conn *quic.Conn) {
 	}
 	t.mu.Lock()
 	t.wg.Add(1) // safe: serveConn itself holds the group open
+	t.accepted[conn] = struct{}{}
 	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		delete(t.accepted, conn)
+		t.mu.Unlock()
+	}()
 	go func() { // unblock AcceptStream when the transport closes
 		defer t.wg.Done()
 		select {
@@ -320,7 +337,7 @@ func (t *Transport) serveConn(conn *quic.Conn) {
 			s.CancelWrite(0)
 			continue
 		}
-		t.cfg.metrics.stream(alpn)
+		t.metrics.stream(alpn)
 		t.begin()
 		go t.serveStream(conn.Context(), h, peer, s)
 	}
@@ -390,11 +407,18 @@ func (t *Transport) Close() error {
 	}
 	t.closed = true
 	ln, tr := t.ln, t.tr
-	conns := make([]*quic.Conn, 0, len(t.conns))
+	conns := make([]*quic.Conn, 0, len(t.conns)+len(t.accepted))
 	for _, pc := range t.conns {
 		if c := pc.current(); c != nil {
 			conns = append(conns, c)
 		}
+	}
+	// Accepted connections are closed here too, before the socket: a
+	// close left to their goroutines could lose the race with tr.Close,
+	// which drops connections without telling the peer, and a peer
+	// without the stateless-reset key would wait for its idle timeout.
+	for c := range t.accepted {
+		conns = append(conns, c)
 	}
 	t.mu.Unlock()
 	t.cancel()
