@@ -56,7 +56,7 @@ func toAssetJSON(a *vod.Asset) api.AssetView {
 // On /t/{token}/api/v1/assets/{id} (the signed player page) the playback
 // token decides, exactly as for the asset's media.
 func (n *Node) assetVisibility(r *http.Request) func(id string) bool {
-	pol := n.access()
+	pol := n.mediaAccess.policy()
 	if tok := r.PathValue("token"); tok != "" {
 		return func(id string) bool {
 			return pol.Check(access.Request{Asset: id, Token: tok, Client: clientAddr(r)}).Allow

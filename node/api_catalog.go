@@ -63,7 +63,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := playback.Claims{Scope: req.Asset, Session: req.Session}
-	pol := n.access()
+	pol := n.mediaAccess.policy()
 	var courses []string
 	switch {
 	case req.Asset == "" && req.Course == "" && req.Session != "":

@@ -187,7 +187,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, "bad session id")
 		return
 	}
-	if !n.authorize(w, r, pathLive, access.Request{Session: id}) {
+	if !n.mediaAccess.authorize(w, r, pathLive, access.Request{Session: id}) {
 		return
 	}
 	if strings.HasSuffix(rest, "/hashes.json") {

@@ -41,7 +41,7 @@ func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 		httpx.Error(w, http.StatusBadRequest, "bad asset id")
 		return nil
 	}
-	if !n.authorize(w, r, pathVOD, access.Request{Asset: id}) {
+	if !n.mediaAccess.authorize(w, r, pathVOD, access.Request{Asset: id}) {
 		return nil
 	}
 	a, ok := n.library.Asset(id)

@@ -111,6 +111,7 @@ func New(cfg Config) (*Node, error) {
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics = newHTTPMetrics(n.registry, &n.egress)
 	n.mediaAccess.refusals = newAccessRefusals(n.registry)
+	n.mediaAccess.logger = n.logger
 	n.admin = newAdminGuard(n)
 	n.limits = newConnLimits(limitsConfig{
 		MaxConns:   cfg.HTTPMaxConns,

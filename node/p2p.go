@@ -24,7 +24,7 @@ func (n *Node) buildTracker() error {
 	tc.SpikeEgressBytesPerSec = n.cfg.P2PSpikeEgress
 	tc.CrossGroup = n.cfg.P2PCrossGroup
 	tc.KnownSwarm = n.knownSwarm
-	tc.Admit = n.admitSwarm
+	tc.Admit = n.mediaAccess.admitSwarm
 	tc.Logger = n.logger.With("part", "p2p")
 	tc.Registerer = n.registry
 	tr, err := p2p.NewTracker(tc)
