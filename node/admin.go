@@ -53,10 +53,11 @@ func isOperatorPath(path string) bool {
 // guard. pprof is registered only when profiles is true (admin listener).
 func (n *Node) operatorRoutes(mux *http.ServeMux, guard func(http.Handler) http.Handler, profiles bool) {
 	h := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, guard(f)) }
-	h("GET /api/v1/cluster/members", n.handleMembers)
-	h("GET /api/v1/cluster/keys", n.handleKeys)
-	h("POST /api/v1/cluster/keys", n.handleKeys)
-	h("GET /api/v1/raft/status", n.handleRaftStatus)
+	c := &clusterAPI{cluster: n.cluster, catalog: n.catalog, logger: n.logger}
+	h("GET /api/v1/cluster/members", c.handleMembers)
+	h("GET /api/v1/cluster/keys", c.handleKeys)
+	h("POST /api/v1/cluster/keys", c.handleKeys)
+	h("GET /api/v1/raft/status", c.handleRaftStatus)
 	mux.Handle("GET /metrics", guard(promhttp.HandlerFor(n.scrubbedMetrics(), promhttp.HandlerOpts{Registry: n.registry})))
 	if profiles {
 		h("/debug/pprof/", pprof.Index)
