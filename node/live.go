@@ -3,7 +3,6 @@ package node
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -87,7 +86,7 @@ func (n *Node) buildLive() error {
 		Members:     liveMembers{n},
 		RelayParent: n.cfg.RelayParent,
 		Adopt:       n.adoptRecording,
-		OnSegment:   n.liveSegmentDone,
+		OnSegment:   n.peers.liveSegmentDone,
 		Logger:      n.logger.With("part", "livebridge"),
 		Registerer:  n.registry,
 	})
@@ -98,6 +97,7 @@ func (n *Node) buildLive() error {
 	}
 	rl.SetResolver(bridge.Upstream)
 	n.live = &liveParts{mgr: mgr, relay: rl, bridge: bridge, handler: mgr.Handler()}
+	n.peers.live = mgr
 	if n.cfg.RTMPAddr == "off" || !n.hasRole(cluster.RoleOrigin) {
 		return nil
 	}
@@ -192,7 +192,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasSuffix(rest, "/hashes.json") {
 		if swarm, ok := wire.ParseSwarm(r.URL.Path); ok {
-			n.serveHashList(w, r, swarm)
+			n.peers.serveHashList(w, r, swarm)
 			return
 		}
 	}
@@ -207,43 +207,6 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	n.live.handler.ServeHTTP(w, r)
-}
-
-// liveKnown reports whether a live session with that rendition is served
-// here (for the tracker's swarms).
-func (n *Node) liveKnown(session, rendition string) bool {
-	if n.live == nil {
-		return false
-	}
-	s, ok := n.live.mgr.Lookup(session)
-	if !ok {
-		return false
-	}
-	_, ok = s.Track(rendition)
-	return ok
-}
-
-// liveSegmentDone publishes the hash of a finished live segment and tells
-// the tracker that it exists, so fetchers are named at once.
-func (n *Node) liveSegmentDone(session, rendition string, tr *live.Track, msn int64) {
-	if n.tracker == nil || msn < 0 {
-		return
-	}
-	parts, ok := tr.Segment(msn)
-	if !ok {
-		return
-	}
-	h := sha256.New()
-	var size int64
-	for _, p := range parts {
-		h.Write(p)
-		size += int64(len(p))
-	}
-	var sum [32]byte
-	h.Sum(sum[:0])
-	swarm := wire.SwarmID(wire.KindLive, session, rendition)
-	n.tracker.PutHash(swarm, uint64(msn), sum, size)
-	n.tracker.SegmentAvailable(swarm, uint64(msn))
 }
 
 var errCatalogNotOpen = errors.New("node: the catalog is not open yet")

@@ -88,7 +88,7 @@ func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 	case "media.m3u8":
 		servePlaylist(w, r, rend.MediaPlaylist())
 	case "hashes.json":
-		n.serveHashList(w, r, vodSwarm(a.ID, rid))
+		n.peers.serveHashList(w, r, vodSwarm(a.ID, rid))
 	default:
 		// init.mp4 and seg-N.m4s: the name is parsed here, once.
 		ref, err := segsource.Parse(a.ID, rid, file)
@@ -132,15 +132,15 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, rend *vod.Re
 	h.Set("Cache-Control", cacheImmutable)
 	h.Set("X-Cache", e.Tier())
 	if sum, ok := e.SHA256(); ok {
-		n.segmentHash(swarm, num, sum, e.Size()) // before any peer can have it
+		n.peers.segmentHash(swarm, num, sum, e.Size()) // before any peer can have it
 		httpx.ServeBody(cw, r, httpx.Body{Tag: httpx.TagOf(sum[:]), Bytes: e.Bytes(), File: e.ReadSeeker(), Size: e.Size()})
-		n.segmentServed(r, swarm, cw.n)
+		n.peers.segmentServed(r, swarm, cw.n)
 		return
 	}
 	if sum, ok := n.streamFilling(cw, r, e, e.Size()); ok {
-		n.segmentHash(swarm, num, sum, e.Size())
+		n.peers.segmentHash(swarm, num, sum, e.Size())
 	}
-	n.segmentServed(r, swarm, cw.n)
+	n.peers.segmentServed(r, swarm, cw.n)
 }
 
 // vodSwarm is the peer-assistance swarm of a VOD rendition.

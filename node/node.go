@@ -84,6 +84,7 @@ type Node struct {
 	adminLn  net.Listener // --admin-http, or nil
 	adminSrv *http.Server // serves adminLn, or nil
 	tracker  *p2p.Tracker // /p2p/ws, or nil with --p2p off
+	peers    *peerAssist  // the tracker's glue (p2p.go)
 	live     *liveParts   // live sessions, relay, RTMP ingest
 	closing  atomic.Bool  // set when Close starts
 
@@ -182,6 +183,7 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("node: cache: %w", err)
 	}
+	n.peers = &peerAssist{library: n.library}
 	if err := n.buildTracker(); err != nil {
 		return fmt.Errorf("node: p2p tracker: %w", err)
 	}

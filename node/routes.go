@@ -23,8 +23,8 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("/t/{token}/live/", n.handleLive)
 	// Peer assistance: the tracker (p2p/PROTOCOL.md); the token form
 	// admits the socket to swarms of private media (access.go).
-	mux.HandleFunc("/p2p/ws", n.handleP2P)
-	mux.HandleFunc("/t/{token}/p2p/ws", n.handleP2P)
+	mux.HandleFunc("/p2p/ws", n.peers.handleP2P)
+	mux.HandleFunc("/t/{token}/p2p/ws", n.peers.handleP2P)
 	// Catalog API (api.go).
 	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
 	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
