@@ -88,9 +88,8 @@ type Node struct {
 	live     *liveParts   // live sessions, relay, RTMP ingest
 	closing  atomic.Bool  // set when Close starts
 
-	lastMissRefresh atomic.Int64 // unix ns of the last rescan for a catalog asset
-	h3              *http3.Server
-	udp             net.PacketConn
+	h3  *http3.Server
+	udp net.PacketConn
 
 	tmpDir  string
 	ready   atomic.Bool

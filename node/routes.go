@@ -12,12 +12,14 @@ import (
 func (n *Node) routes() http.Handler {
 	mux := http.NewServeMux()
 	// VOD, packaged just in time (media.go).
-	mux.HandleFunc("GET /v/{asset}/master.m3u8", n.handleMaster)
-	mux.HandleFunc("GET /v/{asset}/{rendition}/{file}", n.handleRenditionFile)
+	vm := &vodMedia{library: n.library, segments: n.segments, catalog: n.catalog,
+		access: &n.mediaAccess, peers: n.peers, logger: n.logger}
+	mux.HandleFunc("GET /v/{asset}/master.m3u8", vm.handleMaster)
+	mux.HandleFunc("GET /v/{asset}/{rendition}/{file}", vm.handleRenditionFile)
 	// The same, with a signed playback token in the path so that relative
 	// playlist URLs carry it (courses that are not public).
-	mux.HandleFunc("GET /t/{token}/v/{asset}/master.m3u8", n.handleMaster)
-	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", n.handleRenditionFile)
+	mux.HandleFunc("GET /t/{token}/v/{asset}/master.m3u8", vm.handleMaster)
+	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", vm.handleRenditionFile)
 	// Live classes, LL-HLS (live.go).
 	mux.HandleFunc("/live/", n.handleLive)
 	mux.HandleFunc("/t/{token}/live/", n.handleLive)
