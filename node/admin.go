@@ -168,7 +168,7 @@ func (n *Node) startAdmin() error {
 	mux := http.NewServeMux()
 	n.operatorRoutes(mux, guard, true)
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
-	mux.HandleFunc("GET /readyz", n.handleReadyz)
+	mux.HandleFunc("GET /readyz", n.readiness.handleReadyz)
 	n.adminLn = ln
 	// The public listener's rate rules for bodies and responses
 	// (limits.go), so a stalled client cannot hold the operator port; its

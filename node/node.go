@@ -92,13 +92,12 @@ type Node struct {
 	udp net.PacketConn
 
 	tmpDir  string
-	ready   atomic.Bool
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closeMu sync.Mutex
 	closed  bool
 
-	readiness readiness // what /readyz waits for besides ready (ready.go)
+	readiness *readiness // what /readyz waits for (ready.go)
 }
 
 // New builds a node from cfg without starting it.
@@ -182,6 +181,7 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("node: cache: %w", err)
 	}
+	n.readiness = newReadiness(n)
 	n.peers = &peerAssist{library: n.library}
 	if err := n.buildTracker(); err != nil {
 		return fmt.Errorf("node: p2p tracker: %w", err)
@@ -228,7 +228,7 @@ func (n *Node) Start(ctx context.Context) error {
 		if err := n.library.Refresh(ctx); err != nil {
 			return fmt.Errorf("node: index %s: %w", n.origin, err)
 		}
-		n.noteListing(nil)
+		n.readiness.noteListing(nil)
 	}
 	// The cluster keeps retrying --join in the background for as long as
 	// the node runs, not just while Start's ctx lives.
@@ -240,8 +240,12 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.openCatalog(); err != nil {
 		return err
 	}
+	n.readiness.catalog = n.catalog
 	n.wg.Add(1)
-	go n.catchUpCatalog(runCtx)
+	go func() {
+		defer n.wg.Done()
+		n.readiness.catchUpCatalog(runCtx, n.forwarder)
+	}()
 	n.assetsDirty.Store(true)
 	if n.catalog.Voter() && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1 {
 		// A lone node leads at once; create the first admin token now so
@@ -297,7 +301,7 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.remote {
 		n.requestRefresh()
 	}
-	n.ready.Store(true)
+	n.readiness.started.Store(true)
 	n.logger.Info("node serving", "url", n.URL(), "origin", n.origin.String(),
 		"assets", len(n.library.Assets()), "data", n.cfg.DataDir)
 	return nil
@@ -371,7 +375,7 @@ func (n *Node) rescanLoop(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			n.logger.Warn("node: rescan failed", "origin", n.origin.String(), "err", err)
 		}
-		n.noteListing(err)
+		n.readiness.noteListing(err)
 		n.assetsDirty.Store(true)
 	}
 }
@@ -423,7 +427,9 @@ func (n *Node) Close() error {
 	}
 	n.closed = true
 	n.closing.Store(true)
-	n.ready.Store(false)
+	if n.readiness != nil {
+		n.readiness.started.Store(false)
+	}
 	var errs []error
 	// Live first: publishers and relay subscribers go before the catalog.
 	if err := n.closeLive(); err != nil {

@@ -43,7 +43,7 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("/api/", n.handleAPINotFound)
 	// Operations.
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
-	mux.HandleFunc("GET /readyz", n.handleReadyz)
+	mux.HandleFunc("GET /readyz", n.readiness.handleReadyz)
 	// Course pages and the player.
 	mux.Handle("/", player.Handler())
 	mux.Handle("GET /t/{token}/watch/", player.Handler())
