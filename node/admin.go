@@ -94,7 +94,7 @@ func newAdminGuard(n *Node) *adminGuard {
 // wrap returns next behind the admin token check.
 func (g *adminGuard) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.n.tokenAuth().Authenticate(r) // a token this replica lacks is asked at the leader
+		p, err := tokenAuth(g.n.catalog, g.n.forwarder).Authenticate(r) // a token this replica lacks is asked at the leader
 		switch {
 		case err != nil && !errors.Is(err, api.ErrBadToken):
 			g.n.logger.Warn("node: operator endpoint: token lookup failed", "path", r.URL.Path, "err", err)

@@ -28,18 +28,20 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("/p2p/ws", n.peers.handleP2P)
 	mux.HandleFunc("/t/{token}/p2p/ws", n.peers.handleP2P)
 	// Catalog API (api.go).
-	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
-	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
-	mux.HandleFunc("GET /t/{token}/api/v1/assets/{id}", n.handleAsset) // the signed player page
+	aa := &assetAPI{library: n.library, catalog: n.catalog, forwarder: n.forwarder,
+		access: &n.mediaAccess, logger: n.logger}
+	mux.HandleFunc("GET /api/v1/assets", aa.handleAssets)
+	mux.HandleFunc("GET /api/v1/assets/{id}", aa.handleAsset)
+	mux.HandleFunc("GET /t/{token}/api/v1/assets/{id}", aa.handleAsset) // the signed player page
 	// Operator endpoints (/api/v1/cluster/*, /api/v1/raft/*, /metrics):
 	// here only with an admin token; also on the admin listener (admin.go).
 	n.operatorRoutes(mux, n.admin.wrap, false)
-	mux.HandleFunc("POST /api/v1/playback-tokens", n.handlePlaybackToken)
+	mux.HandleFunc("POST /api/v1/playback-tokens", aa.handlePlaybackToken)
 	// The catalog (control/api): courses, modules, lessons, assets (writes,
 	// history), sessions, sites, keys, tokens and /api/v1/openapi.json.
 	// The GET /api/v1/assets routes above, more specific, show what this
 	// node packages.
-	mux.Handle("/api/v1/", n.catalogAPI())
+	mux.Handle("/api/v1/", aa.catalogAPI())
 	mux.HandleFunc("/api/", n.handleAPINotFound)
 	// Operations.
 	mux.HandleFunc("GET /healthz", n.handleHealthz)
