@@ -46,13 +46,18 @@ const (
 	recordingsPrefix = "_recordings"    // their path prefix in the library
 )
 
-// liveParts holds the node's live machinery.
+// liveParts holds the node's live machinery and serves /live/ through it
+// (handleLive): the access gate first, then hash lists from the
+// peer-assistance glue, else the session's LL-HLS, attaching remote
+// sessions through the bridge.
 type liveParts struct {
 	mgr     *live.Manager
 	relay   *relay.Relay
 	bridge  *livebridge.Bridge
 	rtmp    *rtmp.Server // nil without ingest
 	handler http.Handler
+	access  *mediaAccess
+	peers   *peerAssist
 }
 
 // buildLive creates the live manager, the relay, the bridge between them
@@ -96,7 +101,7 @@ func (n *Node) buildLive() error {
 		return fmt.Errorf("node: live bridge: %w", err)
 	}
 	rl.SetResolver(bridge.Upstream)
-	n.live = &liveParts{mgr: mgr, relay: rl, bridge: bridge, handler: mgr.Handler()}
+	n.live = &liveParts{mgr: mgr, relay: rl, bridge: bridge, handler: mgr.Handler(), access: &n.mediaAccess, peers: n.peers}
 	n.peers.live = mgr
 	if n.cfg.RTMPAddr == "off" || !n.hasRole(cluster.RoleOrigin) {
 		return nil
@@ -169,7 +174,7 @@ func (n *Node) closeLive() error {
 // The same URLs under /t/{token}/live/... carry a playback token; every
 // request is checked by the access policy first (private courses need a
 // course, or session, token).
-func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
+func (l *liveParts) handleLive(w http.ResponseWriter, r *http.Request) {
 	if tok := r.PathValue("token"); tok != "" {
 		// Serve /t/{token}/live/... as /live/...: the playlists' URLs are
 		// relative, so the player keeps the prefix on every request.
@@ -187,17 +192,17 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, "bad session id")
 		return
 	}
-	if !n.mediaAccess.authorize(w, r, pathLive, access.Request{Session: id}) {
+	if !l.access.authorize(w, r, pathLive, access.Request{Session: id}) {
 		return
 	}
 	if strings.HasSuffix(rest, "/hashes.json") {
 		if swarm, ok := wire.ParseSwarm(r.URL.Path); ok {
-			n.peers.serveHashList(w, r, swarm)
+			l.peers.serveHashList(w, r, swarm)
 			return
 		}
 	}
-	if s, ok := n.live.mgr.Lookup(id); !ok || s.Remote() {
-		if err := n.live.bridge.Attach(r.Context(), id); err != nil {
+	if s, ok := l.mgr.Lookup(id); !ok || s.Remote() {
+		if err := l.bridge.Attach(r.Context(), id); err != nil {
 			code := http.StatusServiceUnavailable
 			if errors.Is(err, live.ErrNotFound) {
 				code = http.StatusNotFound
@@ -206,7 +211,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	n.live.handler.ServeHTTP(w, r)
+	l.handler.ServeHTTP(w, r)
 }
 
 var errCatalogNotOpen = errors.New("node: the catalog is not open yet")

@@ -21,8 +21,8 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /t/{token}/v/{asset}/master.m3u8", vm.handleMaster)
 	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", vm.handleRenditionFile)
 	// Live classes, LL-HLS (live.go).
-	mux.HandleFunc("/live/", n.handleLive)
-	mux.HandleFunc("/t/{token}/live/", n.handleLive)
+	mux.HandleFunc("/live/", n.live.handleLive)
+	mux.HandleFunc("/t/{token}/live/", n.live.handleLive)
 	// Peer assistance: the tracker (p2p/PROTOCOL.md); the token form
 	// admits the socket to swarms of private media (access.go).
 	mux.HandleFunc("/p2p/ws", n.peers.handleP2P)
