@@ -4,8 +4,13 @@
 // and, with TLS, HTTP/3) and stops everything in reverse order on Close.
 //
 // A newcomer should be able to read a request from routes.go outwards: the
-// routes map URLs to handlers in media.go (playlists, init and media
-// segments) and api.go (JSON). Media segments come from one owner,
+// routes map URLs to the methods of small handler types that node builds
+// once, each holding the few parts it needs as fields (never a *Node):
+// vodMedia (media.go: playlists, init and media segments), assetAPI
+// (api.go, api_catalog.go: JSON), clusterAPI (api_cluster.go: operator
+// endpoints), liveParts (live.go: LL-HLS), peerAssist (p2p.go: the
+// tracker) and readiness (ready.go: /readyz); every media read passes the
+// access gate, mediaAccess (access.go). Media segments come from one owner,
 // node/internal/segsource (cache → ring owner → origin), which segments.go
 // wires to the cluster's ring and fill protocol.
 //
