@@ -74,8 +74,8 @@ type Node struct {
 	forwarder   *control.Forwarder
 	membership  *control.Membership // raft membership follows gossip
 	sites       *control.SiteView   // the tracker's sites (p2p.go)
-	adminToken  string
-	assetsDirty atomic.Bool // the library changed since the catalog heard
+	jobs        *catalogJobs        // the node's catalog chores (catalogjobs.go)
+	assetsDirty atomic.Bool         // the library changed since the catalog heard
 	mediaAccess mediaAccess
 	refreshCh   chan struct{}
 	egress      egressMeter
@@ -251,13 +251,16 @@ func (n *Node) Start(ctx context.Context) error {
 		defer n.wg.Done()
 		n.readiness.catchUpCatalog(runCtx, n.forwarder)
 	}()
+	n.jobs = &catalogJobs{catalog: n.catalog, forwarder: n.forwarder, library: n.library,
+		registers: !n.remote && n.cluster.Self().Has(cluster.RoleOrigin),
+		dataDir:   n.cfg.DataDir, dirty: &n.assetsDirty, logger: n.logger}
 	n.assetsDirty.Store(true)
 	if n.catalog.Voter() && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1 {
 		// A lone node leads at once; create the first admin token now so
 		// that it can be shown when the node starts.
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		if err := n.catalog.WaitLeader(wctx); err == nil {
-			n.ensureAdminToken(wctx)
+			n.jobs.ensureAdminToken(wctx)
 		}
 		cancel()
 	}
@@ -280,7 +283,10 @@ func (n *Node) Start(ctx context.Context) error {
 		return fmt.Errorf("node: catalog: %w", err)
 	}
 	n.wg.Add(1)
-	go n.catalogLoop(runCtx)
+	go func() {
+		defer n.wg.Done()
+		n.jobs.loop(runCtx)
+	}()
 	// No ReadTimeout or WriteTimeout: they would cut long uploads,
 	// downloads on thin links and blocking playlist requests alike. The
 	// listener caps connections and the rate rule (limits.go) cuts clients
