@@ -167,7 +167,7 @@ func (n *Node) startAdmin() error {
 	}
 	mux := http.NewServeMux()
 	n.operatorRoutes(mux, guard, true)
-	mux.HandleFunc("GET /healthz", n.handleHealthz)
+	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", n.readiness.handleReadyz)
 	n.adminLn = ln
 	// The public listener's rate rules for bodies and responses

@@ -42,9 +42,9 @@ func (n *Node) routes() http.Handler {
 	// The GET /api/v1/assets routes above, more specific, show what this
 	// node packages.
 	mux.Handle("/api/v1/", aa.catalogAPI())
-	mux.HandleFunc("/api/", n.handleAPINotFound)
+	mux.HandleFunc("/api/", handleAPINotFound)
 	// Operations.
-	mux.HandleFunc("GET /healthz", n.handleHealthz)
+	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", n.readiness.handleReadyz)
 	// Course pages and the player.
 	mux.Handle("/", player.Handler())
@@ -128,11 +128,11 @@ func cors(next http.Handler) http.Handler {
 	})
 }
 
-func (n *Node) handleHealthz(w http.ResponseWriter, r *http.Request) {
+func handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ok\n"))
 }
 
-func (n *Node) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+func handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 	httpx.APIError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
 }
