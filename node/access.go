@@ -1,6 +1,7 @@
 package node
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -26,11 +27,16 @@ const (
 	pathP2P  = "p2p"
 )
 
-// mediaAccess is the access policy of the local replica, kept current by
-// control/access.View (opened with the catalog), and the refusal counter.
+// mediaAccess is the media access gate: it owns the check of every read
+// of media (authorize for HTTP, admitSwarm for the tracker's join) against
+// the access policy of the local replica, kept current by
+// control/access.View (set when the catalog opens), and the log line and
+// counter of every refusal. The node builds one; the VOD, live and P2P
+// handlers hold a pointer to it.
 type mediaAccess struct {
 	view     *access.View
 	refusals *prometheus.CounterVec
+	logger   *slog.Logger
 }
 
 func newAccessRefusals(reg prometheus.Registerer) *prometheus.CounterVec {
@@ -45,25 +51,25 @@ func newAccessRefusals(reg prometheus.Registerer) *prometheus.CounterVec {
 	return c
 }
 
-// access returns the current policy (control/access.View: rebuilt when
+// policy returns the current policy (control/access.View: rebuilt when
 // the replica's applied index moves; if the catalog cannot be read the
 // last policy stays in force, and before any a closed one refuses every
 // read, 503, rather than serve private media).
-func (n *Node) access() *access.Policy { return n.mediaAccess.view.Policy() }
+func (m *mediaAccess) policy() *access.Policy { return m.view.Policy() }
 
 // authorize is the check of every media handler: it asks the policy
 // whether the request (its /t/{token}/ path value and client address) may
 // read req's asset or session. On refusal it writes 403 with a reason code
 // (404 for an unknown live session, 503 before the catalog could be read),
 // logs and counts it, and returns false.
-func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, req access.Request) bool {
+func (m *mediaAccess) authorize(w http.ResponseWriter, r *http.Request, path string, req access.Request) bool {
 	req.Token = r.PathValue("token")
 	req.Client = clientAddr(r)
-	d := n.access().Check(req)
+	d := m.policy().Check(req)
 	if d.Allow {
 		return true
 	}
-	n.refused(path, d, req, r.RemoteAddr)
+	m.refused(path, d, req, r.RemoteAddr)
 	switch d.Reason {
 	case access.ReasonUnknownSession:
 		httpx.Error(w, http.StatusNotFound, d.Detail)
@@ -79,11 +85,11 @@ func (n *Node) authorize(w http.ResponseWriter, r *http.Request, path string, re
 
 // refused logs and counts a refusal. Private ids are logged (the log is
 // the operator's), never put in metric labels.
-func (n *Node) refused(path string, d access.Decision, req access.Request, client string) {
-	if n.mediaAccess.refusals != nil {
-		n.mediaAccess.refusals.WithLabelValues(path, d.Reason).Inc()
+func (m *mediaAccess) refused(path string, d access.Decision, req access.Request, client string) {
+	if m.refusals != nil {
+		m.refusals.WithLabelValues(path, d.Reason).Inc()
 	}
-	n.logger.Info("node: media access refused", "path", path, "asset", req.Asset, "session", req.Session,
+	m.logger.Info("node: media access refused", "path", path, "asset", req.Asset, "session", req.Session,
 		"reason", d.Reason, "client", client)
 }
 
@@ -91,7 +97,7 @@ func (n *Node) refused(path string, d access.Decision, req access.Request, clien
 // joins the swarm of an asset or live session only with the playback
 // authorisation its HTTP requests for that media need. The token comes
 // from the upgrade request's path, /t/{token}/p2p/ws.
-func (n *Node) admitSwarm(r *http.Request, swarm string) error {
+func (m *mediaAccess) admitSwarm(r *http.Request, swarm string) error {
 	kind, name, _, ok := wire.SplitSwarm(swarm)
 	if !ok {
 		return access.ErrForbidden
@@ -102,11 +108,11 @@ func (n *Node) admitSwarm(r *http.Request, swarm string) error {
 	} else {
 		req.Asset = name
 	}
-	d := n.access().Check(req)
+	d := m.policy().Check(req)
 	if d.Allow {
 		return nil
 	}
-	n.refused(pathP2P, d, req, r.RemoteAddr)
+	m.refused(pathP2P, d, req, r.RemoteAddr)
 	return d.Err()
 }
 

@@ -53,10 +53,11 @@ func isOperatorPath(path string) bool {
 // guard. pprof is registered only when profiles is true (admin listener).
 func (n *Node) operatorRoutes(mux *http.ServeMux, guard func(http.Handler) http.Handler, profiles bool) {
 	h := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, guard(f)) }
-	h("GET /api/v1/cluster/members", n.handleMembers)
-	h("GET /api/v1/cluster/keys", n.handleKeys)
-	h("POST /api/v1/cluster/keys", n.handleKeys)
-	h("GET /api/v1/raft/status", n.handleRaftStatus)
+	c := &clusterAPI{cluster: n.cluster, catalog: n.catalog, logger: n.logger}
+	h("GET /api/v1/cluster/members", c.handleMembers)
+	h("GET /api/v1/cluster/keys", c.handleKeys)
+	h("POST /api/v1/cluster/keys", c.handleKeys)
+	h("GET /api/v1/raft/status", c.handleRaftStatus)
 	mux.Handle("GET /metrics", guard(promhttp.HandlerFor(n.scrubbedMetrics(), promhttp.HandlerOpts{Registry: n.registry})))
 	if profiles {
 		h("/debug/pprof/", pprof.Index)
@@ -93,7 +94,7 @@ func newAdminGuard(n *Node) *adminGuard {
 // wrap returns next behind the admin token check.
 func (g *adminGuard) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.n.tokenAuth().Authenticate(r) // a token this replica lacks is asked at the leader
+		p, err := tokenAuth(g.n.catalog, g.n.forwarder).Authenticate(r) // a token this replica lacks is asked at the leader
 		switch {
 		case err != nil && !errors.Is(err, api.ErrBadToken):
 			g.n.logger.Warn("node: operator endpoint: token lookup failed", "path", r.URL.Path, "err", err)
@@ -166,8 +167,8 @@ func (n *Node) startAdmin() error {
 	}
 	mux := http.NewServeMux()
 	n.operatorRoutes(mux, guard, true)
-	mux.HandleFunc("GET /healthz", n.handleHealthz)
-	mux.HandleFunc("GET /readyz", n.handleReadyz)
+	mux.HandleFunc("GET /healthz", handleHealthz)
+	mux.HandleFunc("GET /readyz", n.readiness.handleReadyz)
 	n.adminLn = ln
 	// The public listener's rate rules for bodies and responses
 	// (limits.go), so a stalled client cannot hold the operator port; its

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
@@ -12,6 +13,19 @@ import (
 	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/node/vod"
 )
+
+// assetAPI serves this node's part of /api/v1: the asset reads (what
+// this node packages, merged with the catalog's records and filtered by
+// the access policy), POST /api/v1/playback-tokens (api_catalog.go) and
+// the catalog API of control/api mounted under /api/v1/. The node builds
+// one in routes, once the catalog is open.
+type assetAPI struct {
+	library   *vod.Library
+	catalog   *control.Store
+	forwarder *control.Forwarder
+	access    *mediaAccess
+	logger    *slog.Logger
+}
 
 func toAssetJSON(a *vod.Asset) api.AssetView {
 	out := api.AssetView{
@@ -55,14 +69,14 @@ func toAssetJSON(a *vod.Asset) api.AssetView {
 //
 // On /t/{token}/api/v1/assets/{id} (the signed player page) the playback
 // token decides, exactly as for the asset's media.
-func (n *Node) assetVisibility(r *http.Request) func(id string) bool {
-	pol := n.access()
+func (n *assetAPI) assetVisibility(r *http.Request) func(id string) bool {
+	pol := n.access.policy()
 	if tok := r.PathValue("token"); tok != "" {
 		return func(id string) bool {
 			return pol.Check(access.Request{Asset: id, Token: tok, Client: clientAddr(r)}).Allow
 		}
 	}
-	p, err := n.tokenAuth().Authenticate(r)
+	p, err := tokenAuth(n.catalog, n.forwarder).Authenticate(r)
 	if err != nil {
 		p = api.Principal{Anonymous: true}
 	}
@@ -74,7 +88,7 @@ func (n *Node) assetVisibility(r *http.Request) func(id string) bool {
 	}
 }
 
-func (n *Node) handleAssets(w http.ResponseWriter, r *http.Request) {
+func (n *assetAPI) handleAssets(w http.ResponseWriter, r *http.Request) {
 	visible := n.assetVisibility(r)
 	byID := map[string]*api.AssetView{}
 	var order []string
@@ -135,7 +149,7 @@ func mergeCatalog(j *api.AssetView, rec control.Asset) {
 	}
 }
 
-func (n *Node) handleAsset(w http.ResponseWriter, r *http.Request) {
+func (n *assetAPI) handleAsset(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(id) {
 		httpx.APIError(w, http.StatusBadRequest, "bad asset id")

@@ -21,30 +21,30 @@ import (
 // sessions, sites, keys, tokens), served from the local replica. Writes go
 // to the leader and wait until the local replica has applied them, so a
 // client reads its own writes on this node (control.ReadYourWrites).
-func (n *Node) catalogAPI() http.Handler {
+func (n *assetAPI) catalogAPI() http.Handler {
 	return api.NewHandler(api.Config{
 		Reader:     n.catalog,
 		Writer:     control.ReadYourWrites{F: n.forwarder},
 		Linearizer: n.forwarder,
-		Auth:       n.tokenAuth(),
+		Auth:       tokenAuth(n.catalog, n.forwarder),
 		Logger:     n.logger.With("part", "api"),
 	})
 }
 
 // tokenAuth checks API tokens against the local replica and, for a token
 // it does not know yet, against the leader.
-func (n *Node) tokenAuth() api.TokenAuth {
-	a := api.TokenAuth{Reader: n.catalog}
-	if n.forwarder != nil {
-		a.Remote = n.forwarder
+func tokenAuth(store *control.Store, fw *control.Forwarder) api.TokenAuth {
+	a := api.TokenAuth{Reader: store}
+	if fw != nil {
+		a.Remote = fw
 	}
 	return a
 }
 
 // handlePlaybackToken signs a playback URL for an LMS: admins for any
 // scope, instructors for their courses.
-func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
-	p, err := n.tokenAuth().Authenticate(r)
+func (n *assetAPI) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
+	p, err := tokenAuth(n.catalog, n.forwarder).Authenticate(r)
 	if errors.Is(err, control.ErrUnavailable) {
 		w.Header().Set("Retry-After", api.RetryAfterSeconds)
 		httpx.APIError(w, http.StatusServiceUnavailable, "cannot check the token now (no catalog leader reachable): retry shortly")
@@ -63,7 +63,7 @@ func (n *Node) handlePlaybackToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := playback.Claims{Scope: req.Asset, Session: req.Session}
-	pol := n.access()
+	pol := n.access.policy()
 	var courses []string
 	switch {
 	case req.Asset == "" && req.Course == "" && req.Session != "":

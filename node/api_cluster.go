@@ -6,15 +6,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/classmesh/classmesh/cluster"
+	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/api"
 	"github.com/classmesh/classmesh/internal/httpx"
 )
 
-func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
+// clusterAPI serves the operator endpoints of the cluster and its raft
+// group: /api/v1/cluster/members, /api/v1/cluster/keys (list, rotate) and
+// /api/v1/raft/status. The node builds it for operatorRoutes (admin.go)
+// once the catalog is open; it needs only the cluster, the catalog store
+// and a logger.
+type clusterAPI struct {
+	cluster *cluster.Cluster
+	catalog *control.Store
+	logger  *slog.Logger
+}
+
+// handleMembers lists every member the gossip layer knows.
+func (n *clusterAPI) handleMembers(w http.ResponseWriter, r *http.Request) {
 	members := n.cluster.AllMembers()
 	out := make([]api.Member, 0, len(members))
 	for _, m := range members {
@@ -33,7 +47,7 @@ func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRaftStatus reports this node's view of the catalog's raft group.
-func (n *Node) handleRaftStatus(w http.ResponseWriter, r *http.Request) {
+func (n *clusterAPI) handleRaftStatus(w http.ResponseWriter, r *http.Request) {
 	st, err := n.catalog.Stats()
 	if err != nil {
 		httpx.APIError(w, http.StatusServiceUnavailable, err.Error())
@@ -46,7 +60,7 @@ func (n *Node) handleRaftStatus(w http.ResponseWriter, r *http.Request) {
 // cluster. It is an operator endpoint (admin.go): an admin token, or the
 // admin listener. Key material is never answered, only fingerprints
 // (cluster.KeyFingerprint).
-func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
+func (n *clusterAPI) handleKeys(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		keys := n.cluster.ListKeys()
 		out := make([]api.GossipKey, len(keys))
@@ -104,7 +118,7 @@ func (n *Node) handleKeys(w http.ResponseWriter, r *http.Request) {
 
 // requestedKey returns the key a rotation request names: the key itself,
 // or (use, remove) the fingerprint of an installed key.
-func (n *Node) requestedKey(req api.GossipKeyChange) ([]byte, error) {
+func (n *clusterAPI) requestedKey(req api.GossipKeyChange) ([]byte, error) {
 	switch {
 	case req.Key != "" && req.Fingerprint != "":
 		return nil, errors.New("give key or fingerprint, not both")

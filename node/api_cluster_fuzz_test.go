@@ -25,7 +25,7 @@ func FuzzKeysRequest(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, "/api/v1/cluster/keys", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
-		n.handleKeys(w, r)
+		(&clusterAPI{cluster: n.cluster, logger: n.logger}).handleKeys(w, r)
 		if w.Code >= 500 && w.Code != http.StatusBadGateway {
 			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
 		}

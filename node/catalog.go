@@ -2,10 +2,8 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -101,28 +99,6 @@ func memberState(s string) control.MemberState {
 	return control.MemberUnverified
 }
 
-// catalogLoop does the node's own catalog chores once a second: it
-// records the origin's assets in the catalog when the library changed
-// and a leader is known, and on the leader creates the first admin token.
-func (n *Node) catalogLoop(ctx context.Context) {
-	defer n.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if leader, _ := n.catalog.Leader(); leader != "" && n.assetsDirty.Swap(false) {
-			if !n.registerAssets(ctx) {
-				n.assetsDirty.Store(true) // try again on the next tick
-			}
-		}
-		n.ensureAdminToken(ctx)
-	}
-}
-
 // closeCatalog stops the membership reconciler and the forwarder, then
 // the store, which hands leadership over when other voters exist and
 // stops raft and its streams (closing the raft layer), so the graceful
@@ -144,84 +120,11 @@ func (n *Node) closeCatalog() error {
 // Catalog exposes the catalog replica (tests, the API).
 func (n *Node) Catalog() *control.Store { return n.catalog }
 
-// adminTokenFile is where the first admin token is kept (mode 0600).
-const adminTokenFile = "admin-token"
-
-// ensureAdminToken creates the first admin API token when this node leads
-// a catalog that has none: the token is shown once in the log and on
-// stdout (runNode) and written to DATA/admin-token with mode 0600, the
-// only copies; the catalog keeps its hash.
-func (n *Node) ensureAdminToken(ctx context.Context) {
-	if !n.catalog.IsLeader() {
-		return
-	}
-	tokens, err := n.catalog.List(control.KindToken, nil)
-	if err != nil || len(tokens) > 0 {
-		return
-	}
-	res, err := n.catalog.Create(ctx, control.KindToken, "admin", control.APIToken{ID: "admin", Role: "admin"})
-	if err != nil {
-		n.logger.Warn("node: cannot create the first admin token", "err", err)
-		return
-	}
-	path := filepath.Join(n.cfg.DataDir, adminTokenFile)
-	if err := os.WriteFile(path, []byte(res.Secret+"\n"), 0o600); err != nil {
-		n.logger.Warn("node: cannot store the first admin token", "path", path, "err", err)
-	}
-	n.adminToken = res.Secret
-	n.logger.Info("node: first admin API token created (shown once; also in the file)", "file", path)
-}
-
 // AdminToken returns the admin token this node created at first bootstrap,
 // or "" (it is never read back from the catalog, which keeps only a hash).
-func (n *Node) AdminToken() string { return n.adminToken }
-
-// registerAssets records the assets this origin packages in the catalog,
-// through the leader, writing only what changed since the catalog's copy.
-// Edges then resolve assets from their local replica.
-// It reports whether every asset was recorded.
-func (n *Node) registerAssets(ctx context.Context) bool {
-	if n.remote || !n.cluster.Self().Has(cluster.RoleOrigin) || n.forwarder == nil {
-		return true
+func (n *Node) AdminToken() string {
+	if n.jobs == nil {
+		return ""
 	}
-	ok := true
-	for _, a := range n.library.Assets() {
-		rec := control.Asset{ID: a.ID, Title: a.Title, Source: a.ID, Status: a.Status, Reason: a.Reason,
-			Duration: a.Duration.Seconds()}
-		for _, r := range a.Renditions {
-			rec.Renditions = append(rec.Renditions, control.Rendition{Name: r.ID, Width: r.Width, Height: r.Height,
-				Bitrate: int(r.Bandwidth), Codecs: r.Codec, Path: r.Path})
-		}
-		if r := []rune(rec.Title); len(r) > 200 {
-			rec.Title = string(r[:200]) // whole runes: a cut rune is invalid UTF-8, refused for good
-		}
-		op, ifMatch := control.OpCreate, uint64(0)
-		if cur, err := n.catalog.Asset(a.ID); err == nil {
-			rec.CourseID = cur.CourseID // the owner is the admin's, not the origin's
-			if sameAsset(cur, &rec) {
-				continue
-			}
-			op, ifMatch = control.OpUpdate, cur.Revision
-		}
-		payload, _ := json.Marshal(rec)
-		_, err := n.forwarder.Apply(ctx, control.Command{Op: op, Kind: control.KindAsset, ID: a.ID, IfMatch: ifMatch, Payload: payload})
-		if err != nil && ctx.Err() == nil {
-			if ce := (*control.Error)(nil); errors.As(err, &ce) && ce.Code == control.CodeInvalid {
-				// Retrying every second cannot help; the next rescan tries again.
-				n.logger.Warn("node: asset refused by the catalog, not retried before the next rescan", "asset", a.ID, "err", err)
-				continue
-			}
-			n.logger.Warn("node: cannot register asset in the catalog", "asset", a.ID, "err", err)
-			ok = false
-		}
-	}
-	return ok
-}
-
-func sameAsset(a *control.Asset, b *control.Asset) bool {
-	x, y := *a, *b
-	x.Meta, y.Meta = control.Meta{}, control.Meta{}
-	bx, _ := json.Marshal(x)
-	by, _ := json.Marshal(y)
-	return string(bx) == string(by)
+	return n.jobs.adminToken
 }

@@ -3,7 +3,6 @@ package node
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -47,13 +46,18 @@ const (
 	recordingsPrefix = "_recordings"    // their path prefix in the library
 )
 
-// liveParts holds the node's live machinery.
+// liveParts holds the node's live machinery and serves /live/ through it
+// (handleLive): the access gate first, then hash lists from the
+// peer-assistance glue, else the session's LL-HLS, attaching remote
+// sessions through the bridge.
 type liveParts struct {
 	mgr     *live.Manager
 	relay   *relay.Relay
 	bridge  *livebridge.Bridge
 	rtmp    *rtmp.Server // nil without ingest
 	handler http.Handler
+	access  *mediaAccess
+	peers   *peerAssist
 }
 
 // buildLive creates the live manager, the relay, the bridge between them
@@ -87,7 +91,7 @@ func (n *Node) buildLive() error {
 		Members:     liveMembers{n},
 		RelayParent: n.cfg.RelayParent,
 		Adopt:       n.adoptRecording,
-		OnSegment:   n.liveSegmentDone,
+		OnSegment:   n.peers.liveSegmentDone,
 		Logger:      n.logger.With("part", "livebridge"),
 		Registerer:  n.registry,
 	})
@@ -97,7 +101,8 @@ func (n *Node) buildLive() error {
 		return fmt.Errorf("node: live bridge: %w", err)
 	}
 	rl.SetResolver(bridge.Upstream)
-	n.live = &liveParts{mgr: mgr, relay: rl, bridge: bridge, handler: mgr.Handler()}
+	n.live = &liveParts{mgr: mgr, relay: rl, bridge: bridge, handler: mgr.Handler(), access: &n.mediaAccess, peers: n.peers}
+	n.peers.live = mgr
 	if n.cfg.RTMPAddr == "off" || !n.hasRole(cluster.RoleOrigin) {
 		return nil
 	}
@@ -169,7 +174,7 @@ func (n *Node) closeLive() error {
 // The same URLs under /t/{token}/live/... carry a playback token; every
 // request is checked by the access policy first (private courses need a
 // course, or session, token).
-func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
+func (l *liveParts) handleLive(w http.ResponseWriter, r *http.Request) {
 	if tok := r.PathValue("token"); tok != "" {
 		// Serve /t/{token}/live/... as /live/...: the playlists' URLs are
 		// relative, so the player keeps the prefix on every request.
@@ -187,17 +192,17 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, "bad session id")
 		return
 	}
-	if !n.authorize(w, r, pathLive, access.Request{Session: id}) {
+	if !l.access.authorize(w, r, pathLive, access.Request{Session: id}) {
 		return
 	}
 	if strings.HasSuffix(rest, "/hashes.json") {
 		if swarm, ok := wire.ParseSwarm(r.URL.Path); ok {
-			n.serveHashList(w, r, swarm)
+			l.peers.serveHashList(w, r, swarm)
 			return
 		}
 	}
-	if s, ok := n.live.mgr.Lookup(id); !ok || s.Remote() {
-		if err := n.live.bridge.Attach(r.Context(), id); err != nil {
+	if s, ok := l.mgr.Lookup(id); !ok || s.Remote() {
+		if err := l.bridge.Attach(r.Context(), id); err != nil {
 			code := http.StatusServiceUnavailable
 			if errors.Is(err, live.ErrNotFound) {
 				code = http.StatusNotFound
@@ -206,44 +211,7 @@ func (n *Node) handleLive(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	n.live.handler.ServeHTTP(w, r)
-}
-
-// liveKnown reports whether a live session with that rendition is served
-// here (for the tracker's swarms).
-func (n *Node) liveKnown(session, rendition string) bool {
-	if n.live == nil {
-		return false
-	}
-	s, ok := n.live.mgr.Lookup(session)
-	if !ok {
-		return false
-	}
-	_, ok = s.Track(rendition)
-	return ok
-}
-
-// liveSegmentDone publishes the hash of a finished live segment and tells
-// the tracker that it exists, so fetchers are named at once.
-func (n *Node) liveSegmentDone(session, rendition string, tr *live.Track, msn int64) {
-	if n.tracker == nil || msn < 0 {
-		return
-	}
-	parts, ok := tr.Segment(msn)
-	if !ok {
-		return
-	}
-	h := sha256.New()
-	var size int64
-	for _, p := range parts {
-		h.Write(p)
-		size += int64(len(p))
-	}
-	var sum [32]byte
-	h.Sum(sum[:0])
-	swarm := wire.SwarmID(wire.KindLive, session, rendition)
-	n.tracker.PutHash(swarm, uint64(msn), sum, size)
-	n.tracker.SegmentAvailable(swarm, uint64(msn))
+	l.handler.ServeHTTP(w, r)
 }
 
 var errCatalogNotOpen = errors.New("node: the catalog is not open yet")

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/classmesh/classmesh/cache"
+	"github.com/classmesh/classmesh/control"
 	"github.com/classmesh/classmesh/control/access"
 	"github.com/classmesh/classmesh/internal/httpx"
 	"github.com/classmesh/classmesh/internal/ident"
@@ -33,15 +36,33 @@ const (
 // 400 beats a lookup.
 func validID(s string) bool { return ident.Valid(s) }
 
+// vodMedia serves VOD media, packaged just in time: master and media
+// playlists, init segments, media segments (from the segment source:
+// cache, ring owner, origin) and hash lists. It asks the access gate
+// before anything, rescans the library when the catalog knows an asset the
+// library does not yet, and reports segment hashes and served bytes to the
+// peer-assistance glue. The node builds one in routes, once the catalog is
+// open.
+type vodMedia struct {
+	library  *vod.Library
+	segments *segsource.Source
+	catalog  *control.Store // nil: no rescan for catalog assets
+	access   *mediaAccess
+	peers    *peerAssist
+	logger   *slog.Logger
+
+	lastMissRefresh atomic.Int64 // unix ns of the last rescan for a catalog asset
+}
+
 // lookup resolves the {asset} path value; it writes the error response and
 // returns nil when the asset cannot be served.
-func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
+func (n *vodMedia) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 	id := r.PathValue("asset")
 	if !validID(id) {
 		httpx.Error(w, http.StatusBadRequest, "bad asset id")
 		return nil
 	}
-	if !n.authorize(w, r, pathVOD, access.Request{Asset: id}) {
+	if !n.access.authorize(w, r, pathVOD, access.Request{Asset: id}) {
 		return nil
 	}
 	a, ok := n.library.Asset(id)
@@ -59,7 +80,7 @@ func (n *Node) lookup(w http.ResponseWriter, r *http.Request) *vod.Asset {
 	return a
 }
 
-func (n *Node) handleMaster(w http.ResponseWriter, r *http.Request) {
+func (n *vodMedia) handleMaster(w http.ResponseWriter, r *http.Request) {
 	a := n.lookup(w, r)
 	if a == nil {
 		return
@@ -69,7 +90,7 @@ func (n *Node) handleMaster(w http.ResponseWriter, r *http.Request) {
 
 // handleRenditionFile serves media.m3u8, hashes.json, init.mp4 and
 // seg-N.m4s.
-func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
+func (n *vodMedia) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 	a := n.lookup(w, r)
 	if a == nil {
 		return
@@ -88,7 +109,7 @@ func (n *Node) handleRenditionFile(w http.ResponseWriter, r *http.Request) {
 	case "media.m3u8":
 		servePlaylist(w, r, rend.MediaPlaylist())
 	case "hashes.json":
-		n.serveHashList(w, r, vodSwarm(a.ID, rid))
+		n.peers.serveHashList(w, r, vodSwarm(a.ID, rid))
 	default:
 		// init.mp4 and seg-N.m4s: the name is parsed here, once.
 		ref, err := segsource.Parse(a.ID, rid, file)
@@ -117,7 +138,7 @@ func contentType(rend *vod.Rendition) string {
 // serveSegment answers from the segment source: the cache, else the one
 // fill of the segment in the cluster (node/internal/segsource); every
 // concurrent request streams while it fills.
-func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, rend *vod.Rendition, ref segsource.SegmentRef) {
+func (n *vodMedia) serveSegment(w http.ResponseWriter, r *http.Request, rend *vod.Rendition, ref segsource.SegmentRef) {
 	e, err := n.segments.Get(r.Context(), ref)
 	if err != nil {
 		n.fillError(w, r, err)
@@ -132,15 +153,15 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request, rend *vod.Re
 	h.Set("Cache-Control", cacheImmutable)
 	h.Set("X-Cache", e.Tier())
 	if sum, ok := e.SHA256(); ok {
-		n.segmentHash(swarm, num, sum, e.Size()) // before any peer can have it
+		n.peers.segmentHash(swarm, num, sum, e.Size()) // before any peer can have it
 		httpx.ServeBody(cw, r, httpx.Body{Tag: httpx.TagOf(sum[:]), Bytes: e.Bytes(), File: e.ReadSeeker(), Size: e.Size()})
-		n.segmentServed(r, swarm, cw.n)
+		n.peers.segmentServed(r, swarm, cw.n)
 		return
 	}
 	if sum, ok := n.streamFilling(cw, r, e, e.Size()); ok {
-		n.segmentHash(swarm, num, sum, e.Size())
+		n.peers.segmentHash(swarm, num, sum, e.Size())
 	}
-	n.segmentServed(r, swarm, cw.n)
+	n.peers.segmentServed(r, swarm, cw.n)
 }
 
 // vodSwarm is the peer-assistance swarm of a VOD rendition.
@@ -149,7 +170,7 @@ func vodSwarm(asset, rendition string) string { return wire.SwarmID(wire.KindVOD
 // streamFilling sends an entry that is still being filled. Range requests
 // wait for the body (segments are small); plain GETs stream as bytes arrive.
 // It returns the SHA-256 of the whole body when it read all of it.
-func (n *Node) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.Entry, size int64) (sum [32]byte, ok bool) {
+func (n *vodMedia) streamFilling(w http.ResponseWriter, r *http.Request, e *cache.Entry, size int64) (sum [32]byte, ok bool) {
 	rd := e.NewReader(r.Context())
 	defer rd.Close()
 	if r.Header.Get("Range") != "" {
@@ -212,7 +233,7 @@ func copyFlushing(w http.ResponseWriter, r io.Reader) error {
 
 // fillError maps a failed fill to a status: a failed asset is 422, an
 // origin timeout 504, any other origin problem 502.
-func (n *Node) fillError(w http.ResponseWriter, r *http.Request, err error) {
+func (n *vodMedia) fillError(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusBadGateway
 	switch {
 	case r.Context().Err() != nil:
@@ -239,7 +260,7 @@ const missRefreshEvery = time.Second
 
 // refreshForCatalogAsset rescans the library when the catalog replica
 // has asset id and the library does not; it reports whether it rescanned.
-func (n *Node) refreshForCatalogAsset(ctx context.Context, id string) bool {
+func (n *vodMedia) refreshForCatalogAsset(ctx context.Context, id string) bool {
 	if n.catalog == nil {
 		return false
 	}

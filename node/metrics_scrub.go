@@ -62,7 +62,7 @@ func (n *Node) scrubbedMetrics() prometheus.Gatherer {
 		if n.catalog == nil {
 			return mfs, err
 		}
-		return scrubFamilies(n.access(), mfs), err
+		return scrubFamilies(n.mediaAccess.policy(), mfs), err
 	})
 }
 

@@ -4,8 +4,13 @@
 // and, with TLS, HTTP/3) and stops everything in reverse order on Close.
 //
 // A newcomer should be able to read a request from routes.go outwards: the
-// routes map URLs to handlers in media.go (playlists, init and media
-// segments) and api.go (JSON). Media segments come from one owner,
+// routes map URLs to the methods of small handler types that node builds
+// once, each holding the few parts it needs as fields (never a *Node):
+// vodMedia (media.go: playlists, init and media segments), assetAPI
+// (api.go, api_catalog.go: JSON), clusterAPI (api_cluster.go: operator
+// endpoints), liveParts (live.go: LL-HLS), peerAssist (p2p.go: the
+// tracker) and readiness (ready.go: /readyz); every media read passes the
+// access gate, mediaAccess (access.go). Media segments come from one owner,
 // node/internal/segsource (cache → ring owner → origin), which segments.go
 // wires to the cluster's ring and fill protocol.
 //
@@ -69,8 +74,8 @@ type Node struct {
 	forwarder   *control.Forwarder
 	membership  *control.Membership // raft membership follows gossip
 	sites       *control.SiteView   // the tracker's sites (p2p.go)
-	adminToken  string
-	assetsDirty atomic.Bool // the library changed since the catalog heard
+	jobs        *catalogJobs        // the node's catalog chores (catalogjobs.go)
+	assetsDirty atomic.Bool         // the library changed since the catalog heard
 	mediaAccess mediaAccess
 	refreshCh   chan struct{}
 	egress      egressMeter
@@ -84,21 +89,20 @@ type Node struct {
 	adminLn  net.Listener // --admin-http, or nil
 	adminSrv *http.Server // serves adminLn, or nil
 	tracker  *p2p.Tracker // /p2p/ws, or nil with --p2p off
+	peers    *peerAssist  // the tracker's glue (p2p.go)
 	live     *liveParts   // live sessions, relay, RTMP ingest
 	closing  atomic.Bool  // set when Close starts
 
-	lastMissRefresh atomic.Int64 // unix ns of the last rescan for a catalog asset
-	h3              *http3.Server
-	udp             net.PacketConn
+	h3  *http3.Server
+	udp net.PacketConn
 
 	tmpDir  string
-	ready   atomic.Bool
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closeMu sync.Mutex
 	closed  bool
 
-	readiness readiness // what /readyz waits for besides ready (ready.go)
+	readiness *readiness // what /readyz waits for (ready.go)
 }
 
 // New builds a node from cfg without starting it.
@@ -111,6 +115,7 @@ func New(cfg Config) (*Node, error) {
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics = newHTTPMetrics(n.registry, &n.egress)
 	n.mediaAccess.refusals = newAccessRefusals(n.registry)
+	n.mediaAccess.logger = n.logger
 	n.admin = newAdminGuard(n)
 	n.limits = newConnLimits(limitsConfig{
 		MaxConns:   cfg.HTTPMaxConns,
@@ -181,6 +186,8 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("node: cache: %w", err)
 	}
+	n.readiness = newReadiness(n)
+	n.peers = &peerAssist{library: n.library}
 	if err := n.buildTracker(); err != nil {
 		return fmt.Errorf("node: p2p tracker: %w", err)
 	}
@@ -226,7 +233,7 @@ func (n *Node) Start(ctx context.Context) error {
 		if err := n.library.Refresh(ctx); err != nil {
 			return fmt.Errorf("node: index %s: %w", n.origin, err)
 		}
-		n.noteListing(nil)
+		n.readiness.noteListing(nil)
 	}
 	// The cluster keeps retrying --join in the background for as long as
 	// the node runs, not just while Start's ctx lives.
@@ -238,15 +245,22 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.openCatalog(); err != nil {
 		return err
 	}
+	n.readiness.catalog = n.catalog
 	n.wg.Add(1)
-	go n.catchUpCatalog(runCtx)
+	go func() {
+		defer n.wg.Done()
+		n.readiness.catchUpCatalog(runCtx, n.forwarder)
+	}()
+	n.jobs = &catalogJobs{catalog: n.catalog, forwarder: n.forwarder, library: n.library,
+		registers: !n.remote && n.cluster.Self().Has(cluster.RoleOrigin),
+		dataDir:   n.cfg.DataDir, dirty: &n.assetsDirty, logger: n.logger}
 	n.assetsDirty.Store(true)
 	if n.catalog.Voter() && len(n.cfg.Join) == 0 && n.cfg.BootstrapExpect <= 1 {
 		// A lone node leads at once; create the first admin token now so
 		// that it can be shown when the node starts.
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		if err := n.catalog.WaitLeader(wctx); err == nil {
-			n.ensureAdminToken(wctx)
+			n.jobs.ensureAdminToken(wctx)
 		}
 		cancel()
 	}
@@ -269,7 +283,10 @@ func (n *Node) Start(ctx context.Context) error {
 		return fmt.Errorf("node: catalog: %w", err)
 	}
 	n.wg.Add(1)
-	go n.catalogLoop(runCtx)
+	go func() {
+		defer n.wg.Done()
+		n.jobs.loop(runCtx)
+	}()
 	// No ReadTimeout or WriteTimeout: they would cut long uploads,
 	// downloads on thin links and blocking playlist requests alike. The
 	// listener caps connections and the rate rule (limits.go) cuts clients
@@ -295,7 +312,7 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.remote {
 		n.requestRefresh()
 	}
-	n.ready.Store(true)
+	n.readiness.started.Store(true)
 	n.logger.Info("node serving", "url", n.URL(), "origin", n.origin.String(),
 		"assets", len(n.library.Assets()), "data", n.cfg.DataDir)
 	return nil
@@ -369,7 +386,7 @@ func (n *Node) rescanLoop(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			n.logger.Warn("node: rescan failed", "origin", n.origin.String(), "err", err)
 		}
-		n.noteListing(err)
+		n.readiness.noteListing(err)
 		n.assetsDirty.Store(true)
 	}
 }
@@ -421,7 +438,9 @@ func (n *Node) Close() error {
 	}
 	n.closed = true
 	n.closing.Store(true)
-	n.ready.Store(false)
+	if n.readiness != nil {
+		n.readiness.started.Store(false)
+	}
 	var errs []error
 	// Live first: publishers and relay subscribers go before the catalog.
 	if err := n.closeLive(); err != nil {

@@ -12,36 +12,40 @@ import (
 func (n *Node) routes() http.Handler {
 	mux := http.NewServeMux()
 	// VOD, packaged just in time (media.go).
-	mux.HandleFunc("GET /v/{asset}/master.m3u8", n.handleMaster)
-	mux.HandleFunc("GET /v/{asset}/{rendition}/{file}", n.handleRenditionFile)
+	vm := &vodMedia{library: n.library, segments: n.segments, catalog: n.catalog,
+		access: &n.mediaAccess, peers: n.peers, logger: n.logger}
+	mux.HandleFunc("GET /v/{asset}/master.m3u8", vm.handleMaster)
+	mux.HandleFunc("GET /v/{asset}/{rendition}/{file}", vm.handleRenditionFile)
 	// The same, with a signed playback token in the path so that relative
 	// playlist URLs carry it (courses that are not public).
-	mux.HandleFunc("GET /t/{token}/v/{asset}/master.m3u8", n.handleMaster)
-	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", n.handleRenditionFile)
+	mux.HandleFunc("GET /t/{token}/v/{asset}/master.m3u8", vm.handleMaster)
+	mux.HandleFunc("GET /t/{token}/v/{asset}/{rendition}/{file}", vm.handleRenditionFile)
 	// Live classes, LL-HLS (live.go).
-	mux.HandleFunc("/live/", n.handleLive)
-	mux.HandleFunc("/t/{token}/live/", n.handleLive)
+	mux.HandleFunc("/live/", n.live.handleLive)
+	mux.HandleFunc("/t/{token}/live/", n.live.handleLive)
 	// Peer assistance: the tracker (p2p/PROTOCOL.md); the token form
 	// admits the socket to swarms of private media (access.go).
-	mux.HandleFunc("/p2p/ws", n.handleP2P)
-	mux.HandleFunc("/t/{token}/p2p/ws", n.handleP2P)
+	mux.HandleFunc("/p2p/ws", n.peers.handleP2P)
+	mux.HandleFunc("/t/{token}/p2p/ws", n.peers.handleP2P)
 	// Catalog API (api.go).
-	mux.HandleFunc("GET /api/v1/assets", n.handleAssets)
-	mux.HandleFunc("GET /api/v1/assets/{id}", n.handleAsset)
-	mux.HandleFunc("GET /t/{token}/api/v1/assets/{id}", n.handleAsset) // the signed player page
+	aa := &assetAPI{library: n.library, catalog: n.catalog, forwarder: n.forwarder,
+		access: &n.mediaAccess, logger: n.logger}
+	mux.HandleFunc("GET /api/v1/assets", aa.handleAssets)
+	mux.HandleFunc("GET /api/v1/assets/{id}", aa.handleAsset)
+	mux.HandleFunc("GET /t/{token}/api/v1/assets/{id}", aa.handleAsset) // the signed player page
 	// Operator endpoints (/api/v1/cluster/*, /api/v1/raft/*, /metrics):
 	// here only with an admin token; also on the admin listener (admin.go).
 	n.operatorRoutes(mux, n.admin.wrap, false)
-	mux.HandleFunc("POST /api/v1/playback-tokens", n.handlePlaybackToken)
+	mux.HandleFunc("POST /api/v1/playback-tokens", aa.handlePlaybackToken)
 	// The catalog (control/api): courses, modules, lessons, assets (writes,
 	// history), sessions, sites, keys, tokens and /api/v1/openapi.json.
 	// The GET /api/v1/assets routes above, more specific, show what this
 	// node packages.
-	mux.Handle("/api/v1/", n.catalogAPI())
-	mux.HandleFunc("/api/", n.handleAPINotFound)
+	mux.Handle("/api/v1/", aa.catalogAPI())
+	mux.HandleFunc("/api/", handleAPINotFound)
 	// Operations.
-	mux.HandleFunc("GET /healthz", n.handleHealthz)
-	mux.HandleFunc("GET /readyz", n.handleReadyz)
+	mux.HandleFunc("GET /healthz", handleHealthz)
+	mux.HandleFunc("GET /readyz", n.readiness.handleReadyz)
 	// Course pages and the player.
 	mux.Handle("/", player.Handler())
 	mux.Handle("GET /t/{token}/watch/", player.Handler())
@@ -124,11 +128,11 @@ func cors(next http.Handler) http.Handler {
 	})
 }
 
-func (n *Node) handleHealthz(w http.ResponseWriter, r *http.Request) {
+func handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ok\n"))
 }
 
-func (n *Node) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+func handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 	httpx.APIError(w, http.StatusNotFound, "no such API endpoint: "+r.URL.Path)
 }
